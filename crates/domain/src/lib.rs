@@ -1,0 +1,11 @@
+//! Plaudit's rules. Nothing in this crate touches a database, a file or the
+//! network, so every rule can be unit-tested on its own.
+
+pub mod directory;
+pub mod email;
+pub mod error;
+pub mod member;
+pub mod org;
+pub mod text;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,48 @@
+//! Text helpers shared by search and sorting.
+
+/// The lower-cased form used by directory search. Lower-casing is done here,
+/// not in SQL, because SQLite's `lower()` only knows ASCII while
+/// PostgreSQL's knows Unicode; doing it once in Rust makes both agree.
+pub fn search_key(parts: &[&str]) -> String {
+    let mut key = String::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(&part.to_lowercase());
+    }
+    key
+}
+
+/// Escapes `%`, `_` and `\` so user input matches literally in `LIKE … ESCAPE '\'`.
+pub fn like_pattern(term: &str) -> String {
+    let mut out = String::from("%");
+    for c in term.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_key_lowercases_every_script() {
+        assert_eq!(
+            search_key(&["Valérie Alexandre", "", "VA@Example.com"]),
+            "valérie alexandre va@example.com"
+        );
+        assert_eq!(search_key(&["ÅSA"]), "åsa");
+        assert_eq!(search_key(&["राहुल"]), "राहुल");
+    }
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
+    }
+}
