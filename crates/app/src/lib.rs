@@ -1,14 +1,52 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Plaudit's use cases. Each public method is one thing a person or a
+//! script does: it checks who is asking, applies the domain rules inside one
+//! store transaction, and records admin actions in the audit log.
+
+pub mod auth;
+pub mod demo;
+pub mod directory_import;
+pub mod members;
+pub mod orgs;
+
+pub use auth::{Caller, NewSession};
+pub use directory_import::{CsvBytes, ImportReport, ImportSource};
+
+use plaudit_store::Store;
+use std::sync::Arc;
+
+/// Settings the operator controls.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Whether anyone may create an organisation with `POST /api/v1/signup`.
+    pub signup_enabled: bool,
+    /// How long a session lasts without use.
+    pub session_ttl_ms: i64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl Default for Config {
+    fn default() -> Self {
+        Config { signup_enabled: true, session_ttl_ms: 14 * 24 * 3600 * 1000 }
     }
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<Store>,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    pub fn new(store: Store, config: Config) -> App {
+        App { store: Arc::new(store), config: Arc::new(config) }
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC: how every time is stored.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Builds the JSON text kept in an audit entry.
+pub(crate) fn audit_details(value: serde_json::Value) -> String {
+    value.to_string()
 }

@@ -89,20 +89,13 @@ impl Columns {
             }
         }
         if !positions.iter().any(|(c, _)| *c == Column::Email) {
-            return Err(Error::invalid(
-                "file",
-                "the file has no email column; the header must name one",
-            ));
+            return Err(Error::invalid("file", "the file has no email column; the header must name one"));
         }
         Ok(Columns { positions })
     }
 
     fn get<'r>(&self, column: Column, fields: &[&'r str]) -> &'r str {
-        self.positions
-            .iter()
-            .find(|(c, _)| *c == column)
-            .and_then(|(_, i)| fields.get(*i).copied())
-            .unwrap_or("")
+        self.positions.iter().find(|(c, _)| *c == column).and_then(|(_, i)| fields.get(*i).copied()).unwrap_or("")
     }
 
     /// Reads one data row.
@@ -142,12 +135,7 @@ impl Columns {
             email::validate("manager_email", manager).map_err(skip)?;
             email::normalize(manager)
         };
-        Ok(ImportRow {
-            line,
-            profile,
-            manager_email,
-            status,
-        })
+        Ok(ImportRow { line, profile, manager_email, status })
     }
 }
 
@@ -163,24 +151,17 @@ pub struct Link {
 /// managers, loops in the final chain (including members already in the
 /// directory who are not in the file), and rows whose manager is itself a
 /// skipped new row. `existing` maps each current member's e-mail to their
-/// current manager's e-mail. Returns the skips by index into `links`.
+/// current manager's e-mail; `skips` holds rows already refused for other
+/// reasons (their dependants cascade too). Returns the skips by index into
+/// `links`.
 pub fn resolve_managers(
     links: &[Link],
     existing: &HashMap<String, Option<String>>,
+    mut skips: HashMap<usize, Skip>,
 ) -> HashMap<usize, Skip> {
-    let by_email: HashMap<&str, usize> = links
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.email.as_str(), i))
-        .collect();
-    let mut skips: HashMap<usize, Skip> = HashMap::new();
+    let by_email: HashMap<&str, usize> = links.iter().enumerate().map(|(i, l)| (l.email.as_str(), i)).collect();
     let skip = |skips: &mut HashMap<usize, Skip>, i: usize, code: &'static str, reason: String| {
-        skips.entry(i).or_insert_with(|| Skip {
-            line: links[i].line,
-            email: links[i].email.clone(),
-            code,
-            reason,
-        });
+        skips.entry(i).or_insert_with(|| Skip { line: links[i].line, email: links[i].email.clone(), code, reason });
     };
 
     for (i, link) in links.iter().enumerate() {
@@ -276,21 +257,13 @@ mod tests {
     use super::*;
 
     fn link(line: u64, email: &str, manager: &str) -> Link {
-        Link {
-            line,
-            email: email.into(),
-            manager: (!manager.is_empty()).then(|| manager.to_string()),
-        }
+        Link { line, email: email.into(), manager: (!manager.is_empty()).then(|| manager.to_string()) }
     }
 
     #[test]
     fn headers_match_loosely_and_need_an_email() {
-        let cols =
-            Columns::from_headers(["\u{feff}Employee ID", "E-Mail", "Manager_Email", "Status"])
-                .unwrap();
-        let row = cols
-            .row(2, &["E1", "Ana@Example.com", "Boss@Example.com", "Active"])
-            .unwrap();
+        let cols = Columns::from_headers(["\u{feff}Employee ID", "E-Mail", "Manager_Email", "Status"]).unwrap();
+        let row = cols.row(2, &["E1", "Ana@Example.com", "Boss@Example.com", "Active"]).unwrap();
         assert_eq!(row.profile.employee_id, "E1");
         assert_eq!(row.manager_email, "boss@example.com");
         assert_eq!(row.email_key(), "ana@example.com");
@@ -300,26 +273,16 @@ mod tests {
     #[test]
     fn bad_rows_get_codes() {
         let cols = Columns::from_headers(["email", "status", "manager_email"]).unwrap();
-        assert_eq!(
-            cols.row(2, &["nope", "active", ""]).unwrap_err().code,
-            "invalid_email"
-        );
-        assert_eq!(
-            cols.row(3, &["", "active", ""]).unwrap_err().code,
-            "invalid_email"
-        );
+        assert_eq!(cols.row(2, &["nope", "active", ""]).unwrap_err().code, "invalid_email");
+        assert_eq!(cols.row(3, &["", "active", ""]).unwrap_err().code, "invalid_email");
         let s = cols.row(4, &["a@b.co", "retired", ""]).unwrap_err();
         assert_eq!((s.code, s.line), ("unknown_status", 4));
     }
 
     #[test]
     fn managers_resolve_in_any_order() {
-        let links = [
-            link(2, "c@x.io", "b@x.io"),
-            link(3, "b@x.io", "a@x.io"),
-            link(4, "a@x.io", ""),
-        ];
-        assert!(resolve_managers(&links, &HashMap::new()).is_empty());
+        let links = [link(2, "c@x.io", "b@x.io"), link(3, "b@x.io", "a@x.io"), link(4, "a@x.io", "")];
+        assert!(resolve_managers(&links, &HashMap::new(), HashMap::new()).is_empty());
     }
 
     #[test]
@@ -333,7 +296,7 @@ mod tests {
             link(7, "f@x.io", "old@x.io"),
         ];
         let existing: HashMap<String, Option<String>> = [("old@x.io".to_string(), None)].into();
-        let skips = resolve_managers(&links, &existing);
+        let skips = resolve_managers(&links, &existing, HashMap::new());
         assert_eq!(skips[&0].code, "manager_cycle");
         assert_eq!(skips[&1].code, "manager_cycle");
         assert_eq!(skips[&2].code, "manager_not_imported");
@@ -345,12 +308,9 @@ mod tests {
     #[test]
     fn cycles_through_existing_members_are_found() {
         // In the directory b reports to a; the file makes a report to b.
-        let existing: HashMap<String, Option<String>> = [
-            ("a@x.io".to_string(), None),
-            ("b@x.io".to_string(), Some("a@x.io".to_string())),
-        ]
-        .into();
-        let skips = resolve_managers(&[link(2, "a@x.io", "b@x.io")], &existing);
+        let existing: HashMap<String, Option<String>> =
+            [("a@x.io".to_string(), None), ("b@x.io".to_string(), Some("a@x.io".to_string()))].into();
+        let skips = resolve_managers(&[link(2, "a@x.io", "b@x.io")], &existing, HashMap::new());
         assert_eq!(skips[&0].code, "manager_cycle");
     }
 }

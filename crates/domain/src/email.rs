@@ -34,10 +34,7 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses_and_trims() {
-        assert_eq!(
-            validate("email", " Ana.Lima@Example.com ").unwrap(),
-            "Ana.Lima@Example.com"
-        );
+        assert_eq!(validate("email", " Ana.Lima@Example.com ").unwrap(), "Ana.Lima@Example.com");
         assert_eq!(normalize(" Ana.Lima@Example.com "), "ana.lima@example.com");
     }
 

@@ -32,13 +32,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            code,
-            message: message.into(),
-            field: None,
-            retry_after: None,
-        }
+        Error { kind, code, message: message.into(), field: None, retry_after: None }
     }
 
     /// A bad value in one input field.
@@ -47,11 +41,7 @@ impl Error {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Error::new(
-            ErrorKind::NotFound,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Error::new(ErrorKind::NotFound, "not_found", format!("{what} not found"))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -59,11 +49,7 @@ impl Error {
     }
 
     pub fn unauthenticated() -> Self {
-        Error::new(
-            ErrorKind::Unauthenticated,
-            "unauthenticated",
-            "sign in first",
-        )
+        Error::new(ErrorKind::Unauthenticated, "unauthenticated", "sign in first")
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -72,6 +58,11 @@ impl Error {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Internal, "internal", message)
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
     }
 
     pub fn on_field(mut self, field: &str) -> Self {

@@ -28,10 +28,7 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "manager" => Ok(Role::Manager),
             "member" => Ok(Role::Member),
-            _ => Err(Error::invalid(
-                "role",
-                format!("unknown role '{s}': use owner, admin, manager or member"),
-            )),
+            _ => Err(Error::invalid("role", format!("unknown role '{s}': use owner, admin, manager or member"))),
         }
     }
 
@@ -61,10 +58,7 @@ impl Status {
         match s.trim().to_lowercase().as_str() {
             "" | "active" => Ok(Status::Active),
             "inactive" => Ok(Status::Inactive),
-            other => Err(Error::invalid(
-                field,
-                format!("unknown status '{other}': use active or inactive"),
-            )),
+            other => Err(Error::invalid(field, format!("unknown status '{other}': use active or inactive"))),
         }
     }
 }
@@ -106,16 +100,11 @@ impl Profile {
         ] {
             *value = value.trim().to_string();
             if value.chars().count() > MAX_FIELD_CHARS {
-                return Err(Error::invalid(
-                    field,
-                    format!("{field} is longer than {MAX_FIELD_CHARS} characters"),
-                ));
+                return Err(Error::invalid(field, format!("{field} is longer than {MAX_FIELD_CHARS} characters")));
             }
         }
         if self.display_name.is_empty() {
-            self.display_name = format!("{} {}", self.first_name, self.last_name)
-                .trim()
-                .to_string();
+            self.display_name = format!("{} {}", self.first_name, self.last_name).trim().to_string();
         }
         if self.display_name.is_empty() {
             self.display_name = self.email.split('@').next().unwrap_or_default().to_string();
@@ -126,12 +115,7 @@ impl Profile {
     }
 
     pub fn search_key(&self) -> String {
-        crate::text::search_key(&[
-            &self.display_name,
-            &self.first_name,
-            &self.last_name,
-            &self.email,
-        ])
+        crate::text::search_key(&[&self.display_name, &self.first_name, &self.last_name, &self.email])
     }
 }
 
@@ -142,12 +126,7 @@ fn parse_start_date(s: &str) -> Result<String> {
     }
     s.parse::<jiff::civil::Date>()
         .map(|d| d.to_string())
-        .map_err(|_| {
-            Error::invalid(
-                "start_date",
-                format!("start date '{s}' is not a date like 2024-03-31"),
-            )
-        })
+        .map_err(|_| Error::invalid("start_date", format!("start date '{s}' is not a date like 2024-03-31")))
 }
 
 /// Accepts `MM-DD` or a full `YYYY-MM-DD` date, of which only month and day are kept.
@@ -156,12 +135,7 @@ fn parse_birthday(s: &str) -> Result<String> {
     if s.is_empty() {
         return Ok(String::new());
     }
-    let bad = || {
-        Error::invalid(
-            "birthday",
-            format!("birthday '{s}' is not a day like 03-17"),
-        )
-    };
+    let bad = || Error::invalid("birthday", format!("birthday '{s}' is not a day like 03-17"));
     let month_day = if s.len() == 10 { &s[5..] } else { s };
     let (m, d) = month_day.split_once('-').ok_or_else(bad)?;
     let (m, d): (i8, i8) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
@@ -172,11 +146,7 @@ fn parse_birthday(s: &str) -> Result<String> {
 
 /// Whether making `new_manager` the manager of `member` would close a loop.
 /// `manager_of` answers the current manager of anyone.
-pub fn manager_would_cycle(
-    member: &str,
-    new_manager: &str,
-    manager_of: impl Fn(&str) -> Option<String>,
-) -> bool {
+pub fn manager_would_cycle(member: &str, new_manager: &str, manager_of: impl Fn(&str) -> Option<String>) -> bool {
     let mut current = Some(new_manager.to_string());
     let mut steps = 0usize;
     while let Some(id) = current {
@@ -212,24 +182,10 @@ mod tests {
         assert_eq!(p.email, "li@example.com");
         assert_eq!(p.display_name, "李 娜");
         assert_eq!(p.birthday, "07-04");
-        let bad = Profile {
-            email: "a@b.co".into(),
-            start_date: "2021-13-01".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            bad.validated().unwrap_err().field.as_deref(),
-            Some("start_date")
-        );
-        let bad = Profile {
-            email: "a@b.co".into(),
-            birthday: "02-30".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            bad.validated().unwrap_err().field.as_deref(),
-            Some("birthday")
-        );
+        let bad = Profile { email: "a@b.co".into(), start_date: "2021-13-01".into(), ..Default::default() };
+        assert_eq!(bad.validated().unwrap_err().field.as_deref(), Some("start_date"));
+        let bad = Profile { email: "a@b.co".into(), birthday: "02-30".into(), ..Default::default() };
+        assert_eq!(bad.validated().unwrap_err().field.as_deref(), Some("birthday"));
     }
 
     #[test]
@@ -245,14 +201,8 @@ mod tests {
     fn roles_order_by_power() {
         assert!(Role::Owner.is_admin() && Role::Admin.is_admin());
         assert!(!Role::Manager.is_admin() && !Role::Member.is_admin());
-        assert_eq!(
-            Status::parse("status", "INACTIVE").unwrap(),
-            Status::Inactive
-        );
-        assert_eq!(
-            Status::parse("status", "retired").unwrap_err().code,
-            "validation_failed"
-        );
+        assert_eq!(Status::parse("status", "INACTIVE").unwrap(), Status::Inactive);
+        assert_eq!(Status::parse("status", "retired").unwrap_err().code, "validation_failed");
     }
 }
 

@@ -25,10 +25,7 @@ impl Plan {
         match s {
             "free" => Ok(Plan::Free),
             "paid" => Ok(Plan::Paid),
-            _ => Err(Error::invalid(
-                "plan",
-                format!("unknown plan '{s}': use free or paid"),
-            )),
+            _ => Err(Error::invalid("plan", format!("unknown plan '{s}': use free or paid"))),
         }
     }
 
@@ -60,9 +57,7 @@ pub fn check_activation_allowed(plan: Plan, active_now: i64) -> Result<()> {
 /// single hyphens, 2 to 40 characters.
 pub fn validate_slug(slug: &str) -> Result<String> {
     let slug = slug.trim();
-    let ok_chars = slug
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ok_chars = slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if slug.len() < 2
         || slug.len() > 40
         || !ok_chars
@@ -70,10 +65,7 @@ pub fn validate_slug(slug: &str) -> Result<String> {
         || slug.ends_with('-')
         || slug.contains("--")
     {
-        return Err(Error::invalid(
-            "slug",
-            "the short name must be 2–40 lower-case letters, digits or single hyphens",
-        ));
+        return Err(Error::invalid("slug", "the short name must be 2–40 lower-case letters, digits or single hyphens"));
     }
     Ok(slug.to_string())
 }
@@ -81,10 +73,7 @@ pub fn validate_slug(slug: &str) -> Result<String> {
 pub fn validate_org_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid(
-            "name",
-            "the organisation name must be 1–100 characters",
-        ));
+        return Err(Error::invalid("name", "the organisation name must be 1–100 characters"));
     }
     Ok(name.to_string())
 }
@@ -94,12 +83,7 @@ pub fn validate_timezone(tz: &str) -> Result<String> {
     let tz = tz.trim();
     jiff::tz::TimeZone::get(tz)
         .map(|_| tz.to_string())
-        .map_err(|_| {
-            Error::invalid(
-                "timezone",
-                format!("'{tz}' is not an IANA time zone such as Europe/Oslo"),
-            )
-        })
+        .map_err(|_| Error::invalid("timezone", format!("'{tz}' is not an IANA time zone such as Europe/Oslo")))
 }
 
 #[cfg(test)]
@@ -127,13 +111,7 @@ mod tests {
     fn time_zones() {
         assert!(validate_timezone("Europe/Oslo").is_ok());
         assert!(validate_timezone("Asia/Tokyo").is_ok());
-        assert_eq!(
-            validate_timezone("Mars/Olympus")
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("timezone")
-        );
+        assert_eq!(validate_timezone("Mars/Olympus").unwrap_err().field.as_deref(), Some("timezone"));
     }
 }
 
@@ -166,14 +144,107 @@ pub struct Currency {
 
 impl Default for Currency {
     fn default() -> Self {
-        Currency {
-            emoji: "🏆".into(),
-            name_singular: "point".into(),
-            name_plural: "points".into(),
-        }
+        Currency { emoji: "🏆".into(), name_singular: "point".into(), name_plural: "points".into() }
     }
 }
 
 /// Defaults for a new organisation's point settings.
 pub const DEFAULT_ALLOWANCE: i64 = 100;
 pub const DEFAULT_MAX_POINTS_PER_RECOGNITION: i64 = 50;
+
+/// A change to an organisation's settings; None leaves a setting as it is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub currency: Option<Currency>,
+    /// `Some(None)` clears the money value.
+    #[serde(default, with = "double_option")]
+    pub point_value_minor: Option<Option<i64>>,
+    #[serde(default, with = "double_option")]
+    pub money_currency: Option<Option<String>>,
+    pub default_allowance: Option<i64>,
+    pub max_points_per_recognition: Option<i64>,
+    pub allow_zero_point_posts: Option<bool>,
+    pub require_value: Option<bool>,
+}
+
+/// Distinguishes a missing field (leave alone) from an explicit null (clear).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// Three upper-case letters, as in ISO 4217.
+pub fn validate_currency_code(code: &str) -> Result<String> {
+    let code = code.trim();
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(code.to_string())
+    } else {
+        Err(Error::invalid("money_currency", format!("'{code}' is not an ISO 4217 currency code such as EUR")))
+    }
+}
+
+impl OrgPatch {
+    /// The organisation with this change applied, or the first invalid field.
+    pub fn apply(self, mut org: Org) -> Result<Org> {
+        if let Some(name) = self.name {
+            org.name = validate_org_name(&name)?;
+        }
+        if let Some(tz) = self.timezone {
+            org.timezone = validate_timezone(&tz)?;
+        }
+        if let Some(c) = self.currency {
+            let emoji = c.emoji.trim();
+            if emoji.is_empty() || emoji.chars().count() > 16 {
+                return Err(Error::invalid("currency.emoji", "the currency needs one emoji"));
+            }
+            for (field, name) in
+                [("currency.name_singular", &c.name_singular), ("currency.name_plural", &c.name_plural)]
+            {
+                if name.trim().is_empty() || name.chars().count() > 40 {
+                    return Err(Error::invalid(field, "currency names must be 1–40 characters"));
+                }
+            }
+            org.currency = Currency {
+                emoji: emoji.to_string(),
+                name_singular: c.name_singular.trim().to_string(),
+                name_plural: c.name_plural.trim().to_string(),
+            };
+        }
+        if let Some(v) = self.point_value_minor {
+            if v.is_some_and(|v| v <= 0) {
+                return Err(Error::invalid("point_value_minor", "a point's money value must be positive"));
+            }
+            org.point_value_minor = v;
+        }
+        if let Some(c) = self.money_currency {
+            org.money_currency = c.map(|c| validate_currency_code(&c)).transpose()?;
+        }
+        if org.point_value_minor.is_some() && org.money_currency.is_none() {
+            return Err(Error::invalid("money_currency", "say which currency the point value is in"));
+        }
+        if let Some(v) = self.default_allowance {
+            if !(0..=1_000_000).contains(&v) {
+                return Err(Error::invalid("default_allowance", "the monthly allowance must be 0–1,000,000"));
+            }
+            org.default_allowance = v;
+        }
+        if let Some(v) = self.max_points_per_recognition {
+            if !(1..=1_000_000).contains(&v) {
+                return Err(Error::invalid("max_points_per_recognition", "the maximum must be 1–1,000,000"));
+            }
+            org.max_points_per_recognition = v;
+        }
+        if let Some(v) = self.allow_zero_point_posts {
+            org.allow_zero_point_posts = v;
+        }
+        if let Some(v) = self.require_value {
+            org.require_value = v;
+        }
+        Ok(org)
+    }
+}

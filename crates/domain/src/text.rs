@@ -33,10 +33,7 @@ mod tests {
 
     #[test]
     fn search_key_lowercases_every_script() {
-        assert_eq!(
-            search_key(&["Valérie Alexandre", "", "VA@Example.com"]),
-            "valérie alexandre va@example.com"
-        );
+        assert_eq!(search_key(&["Valérie Alexandre", "", "VA@Example.com"]), "valérie alexandre va@example.com");
         assert_eq!(search_key(&["ÅSA"]), "åsa");
         assert_eq!(search_key(&["राहुल"]), "राहुल");
     }

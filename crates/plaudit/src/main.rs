@@ -1,3 +1,7 @@
-fn main() {
-    println!("Hello, world!");
+//! The `plaudit` binary: command line, configuration and wiring.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
 }

@@ -34,12 +34,7 @@ impl Tx<'_> {
     }
 
     /// Newest first; `before` is the id of the last entry of the previous page.
-    pub fn list_audit(
-        &mut self,
-        org_id: &str,
-        before: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>> {
+    pub fn list_audit(&mut self, org_id: &str, before: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows = self
             .conn
             .query(

@@ -60,38 +60,25 @@ impl Tx<'_> {
 
     pub fn extend_session(&mut self, token_hash: &str, expires_at: i64) -> Result<()> {
         self.conn
-            .execute(
-                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
-                params![token_hash, expires_at],
-            )
+            .execute("UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1", params![token_hash, expires_at])
             .map_err(db)?;
         Ok(())
     }
 
     pub fn delete_session(&mut self, token_hash: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "DELETE FROM sessions WHERE token_hash = ?1",
-                params![token_hash],
-            )
-            .map_err(db)?;
+        self.conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash]).map_err(db)?;
         Ok(())
     }
 
     /// Ends every session of a member (deactivation, password change).
     pub fn delete_member_sessions(&mut self, org_id: &str, member_id: &str) -> Result<u64> {
         self.conn
-            .execute(
-                "DELETE FROM sessions WHERE org_id = ?1 AND member_id = ?2",
-                params![org_id, member_id],
-            )
+            .execute("DELETE FROM sessions WHERE org_id = ?1 AND member_id = ?2", params![org_id, member_id])
             .map_err(db)
     }
 
     pub fn delete_expired_sessions(&mut self, now: i64) -> Result<u64> {
-        self.conn
-            .execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now])
-            .map_err(db)
+        self.conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now]).map_err(db)
     }
 
     pub fn insert_api_token(&mut self, t: &ApiToken, token_hash: &str) -> Result<()> {
@@ -118,12 +105,7 @@ impl Tx<'_> {
     }
 
     pub fn touch_api_token(&mut self, id: &str, now: i64) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )
-            .map_err(db)?;
+        self.conn.execute("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", params![id, now]).map_err(db)?;
         Ok(())
     }
 
@@ -140,13 +122,7 @@ impl Tx<'_> {
     }
 
     /// Revokes a token of this member; false when there is no such live token.
-    pub fn revoke_api_token(
-        &mut self,
-        org_id: &str,
-        member_id: &str,
-        id: &str,
-        now: i64,
-    ) -> Result<bool> {
+    pub fn revoke_api_token(&mut self, org_id: &str, member_id: &str, id: &str, now: i64) -> Result<bool> {
         let n = self
             .conn
             .execute(
@@ -160,15 +136,14 @@ impl Tx<'_> {
     pub fn login_attempt(&mut self, account_key: &str) -> Result<LoginAttempt> {
         let rows = self
             .conn
-            .query("SELECT failures, last_failure_at, locked_until FROM login_attempts WHERE account_key = ?1", params![account_key])
+            .query(
+                "SELECT failures, last_failure_at, locked_until FROM login_attempts WHERE account_key = ?1",
+                params![account_key],
+            )
             .map_err(db)?;
         Ok(rows
             .first()
-            .map(|r| LoginAttempt {
-                failures: r.int(0),
-                last_failure_at: r.int(1),
-                locked_until: r.int(2),
-            })
+            .map(|r| LoginAttempt { failures: r.int(0), last_failure_at: r.int(1), locked_until: r.int(2) })
             .unwrap_or_default())
     }
 
@@ -184,12 +159,7 @@ impl Tx<'_> {
     }
 
     pub fn clear_login_attempts(&mut self, account_key: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "DELETE FROM login_attempts WHERE account_key = ?1",
-                params![account_key],
-            )
-            .map_err(db)?;
+        self.conn.execute("DELETE FROM login_attempts WHERE account_key = ?1", params![account_key]).map_err(db)?;
         Ok(())
     }
 }

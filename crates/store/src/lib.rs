@@ -57,10 +57,7 @@ impl Store {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres(postgres::PgBackend::open(url, 16).map_err(busy_or)?)
         } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             Backend::Sqlite(sqlite::SqliteBackend::open(Path::new(path)).map_err(busy_or)?)
         };
         Ok(Store { backend })
@@ -84,13 +81,23 @@ impl Store {
     /// Runs `f` in a write transaction: committed when it returns Ok, rolled
     /// back otherwise. On PostgreSQL a deadlock or serialization failure is
     /// retried a few times, so `f` may run more than once.
-    pub fn write<T>(&self, mut f: impl FnMut(&mut Tx) -> Result<T>) -> Result<T> {
+    pub fn write<T>(&self, f: impl FnMut(&mut Tx) -> Result<T>) -> Result<T> {
+        self.write_or_rehearse(true, f)
+    }
+
+    /// Runs `f` exactly like [`Store::write`] and then rolls everything back:
+    /// a dry run that sees its own writes.
+    pub fn rehearse<T>(&self, f: impl FnMut(&mut Tx) -> Result<T>) -> Result<T> {
+        self.write_or_rehearse(false, f)
+    }
+
+    fn write_or_rehearse<T>(&self, commit: bool, mut f: impl FnMut(&mut Tx) -> Result<T>) -> Result<T> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = match &self.backend {
-                Backend::Sqlite(s) => s.write(|conn| f(&mut Tx { conn })),
-                Backend::Postgres(p) => p.transaction(false, |conn| f(&mut Tx { conn })),
+                Backend::Sqlite(s) => s.write(commit, |conn| f(&mut Tx { conn })),
+                Backend::Postgres(p) => p.transaction(false, commit, |conn| f(&mut Tx { conn })),
             };
             match result {
                 Err(e) if e.code == "busy" && attempt < 5 => {
@@ -105,7 +112,7 @@ impl Store {
     pub fn read<T>(&self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(|conn| f(&mut Tx { conn })),
-            Backend::Postgres(p) => p.transaction(true, |conn| f(&mut Tx { conn })),
+            Backend::Postgres(p) => p.transaction(true, true, |conn| f(&mut Tx { conn })),
         }
     }
 
@@ -116,22 +123,16 @@ impl Store {
 
     /// Whether the database answers (readiness).
     pub fn ping(&self) -> Result<()> {
-        self.read(|tx| {
-            tx.conn
-                .query("SELECT 1", &[])
-                .map(|_| ())
-                .map_err(Into::into)
-        })
+        self.read(|tx| tx.conn.query("SELECT 1", &[]).map(|_| ()).map_err(Into::into))
     }
 
     /// A consistent online copy of the SQLite database.
     pub fn backup(&self, to: &Path) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(s) => s.backup(to).map_err(Into::into),
-            Backend::Postgres(_) => Err(Error::invalid(
-                "database",
-                "backup copies the SQLite file; on PostgreSQL use pg_dump",
-            )),
+            Backend::Postgres(_) => {
+                Err(Error::invalid("database", "backup copies the SQLite file; on PostgreSQL use pg_dump"))
+            }
         }
     }
 }
@@ -153,11 +154,8 @@ impl Store {
                 "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = current_schema()"
             }
         };
-        let mut out: Vec<(String, String)> = self
-            .read(|tx| tx.conn.query(sql, &[]).map_err(db))?
-            .iter()
-            .map(|r| (r.text(0), r.text(1)))
-            .collect();
+        let mut out: Vec<(String, String)> =
+            self.read(|tx| tx.conn.query(sql, &[]).map_err(db))?.iter().map(|r| (r.text(0), r.text(1))).collect();
         out.sort();
         Ok(out)
     }

@@ -27,11 +27,7 @@ fn member_from(r: &Row) -> Member {
             gender: r.text(12),
         },
         manager_id: r.opt_text(13),
-        status: if r.text(14) == "inactive" {
-            Status::Inactive
-        } else {
-            Status::Active
-        },
+        status: if r.text(14) == "inactive" { Status::Inactive } else { Status::Active },
         role: Role::parse(&r.text(15)).unwrap_or(Role::Member),
         may_give: r.bool(16),
         may_receive: r.bool(17),
@@ -75,14 +71,8 @@ pub struct ExistingLink {
 }
 
 fn email_taken(m: &Member) -> Error {
-    Error::conflict(
-        "email_taken",
-        format!(
-            "{} is already a member of this organisation",
-            m.profile.email
-        ),
-    )
-    .on_field("email")
+    Error::conflict("email_taken", format!("{} is already a member of this organisation", m.profile.email))
+        .on_field("email")
 }
 
 impl Tx<'_> {
@@ -168,13 +158,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn set_password_hash(
-        &mut self,
-        org_id: &str,
-        member_id: &str,
-        hash: &str,
-        now: i64,
-    ) -> Result<()> {
+    pub fn set_password_hash(&mut self, org_id: &str, member_id: &str, hash: &str, now: i64) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE members SET password_hash = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
@@ -187,10 +171,7 @@ impl Tx<'_> {
     pub fn member_by_id(&mut self, org_id: &str, id: &str) -> Result<Option<Member>> {
         let rows = self
             .conn
-            .query(
-                &format!("SELECT {COLUMNS} FROM members WHERE org_id = ?1 AND id = ?2"),
-                params![org_id, id],
-            )
+            .query(&format!("SELECT {COLUMNS} FROM members WHERE org_id = ?1 AND id = ?2"), params![org_id, id])
             .map_err(db)?;
         Ok(rows.first().map(member_from))
     }
@@ -210,10 +191,7 @@ impl Tx<'_> {
     pub fn manager_of(&mut self, org_id: &str, id: &str) -> Result<Option<String>> {
         let rows = self
             .conn
-            .query(
-                "SELECT manager_id FROM members WHERE org_id = ?1 AND id = ?2",
-                params![org_id, id],
-            )
+            .query("SELECT manager_id FROM members WHERE org_id = ?1 AND id = ?2", params![org_id, id])
             .map_err(db)?;
         Ok(rows.first().and_then(|r| r.opt_text(0)))
     }
@@ -221,8 +199,16 @@ impl Tx<'_> {
     pub fn count_active_members(&mut self, org_id: &str) -> Result<i64> {
         let rows = self
             .conn
+            .query("SELECT COUNT(*) FROM members WHERE org_id = ?1 AND status = 'active'", params![org_id])
+            .map_err(db)?;
+        Ok(rows[0].int(0))
+    }
+
+    pub fn count_active_owners(&mut self, org_id: &str) -> Result<i64> {
+        let rows = self
+            .conn
             .query(
-                "SELECT COUNT(*) FROM members WHERE org_id = ?1 AND status = 'active'",
+                "SELECT COUNT(*) FROM members WHERE org_id = ?1 AND status = 'active' AND role = 'owner'",
                 params![org_id],
             )
             .map_err(db)?;
@@ -283,7 +269,9 @@ impl Tx<'_> {
             let rows = self
                 .conn
                 .query(
-                    &format!("SELECT DISTINCT {column} FROM members WHERE org_id = ?1 AND {column} <> '' ORDER BY {column}"),
+                    &format!(
+                        "SELECT DISTINCT {column} FROM members WHERE org_id = ?1 AND {column} <> '' ORDER BY {column}"
+                    ),
                     params![org_id],
                 )
                 .map_err(db)?;
@@ -308,23 +296,13 @@ impl Tx<'_> {
                 id: r.text(0),
                 email_norm: r.text(1),
                 manager_email_norm: r.opt_text(2),
-                status: if r.text(3) == "inactive" {
-                    Status::Inactive
-                } else {
-                    Status::Active
-                },
+                status: if r.text(3) == "inactive" { Status::Inactive } else { Status::Active },
             })
             .collect())
     }
 
     /// Sets only the manager link (the import's second pass).
-    pub fn set_manager(
-        &mut self,
-        org_id: &str,
-        member_id: &str,
-        manager_id: Option<&str>,
-        now: i64,
-    ) -> Result<()> {
+    pub fn set_manager(&mut self, org_id: &str, member_id: &str, manager_id: Option<&str>, now: i64) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE members SET manager_id = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",

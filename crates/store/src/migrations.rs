@@ -14,30 +14,19 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[(
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {
     if tx.dialect() == Dialect::Postgres {
         // Several instances may start at once: one migrates, the others wait.
-        tx.conn
-            .execute("SELECT pg_advisory_xact_lock(7265616)", &[])
-            .map_err(db)?;
+        tx.conn.execute("SELECT pg_advisory_xact_lock(7265616)", &[]).map_err(db)?;
     }
     tx.conn
         .batch("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .map_err(db)?;
-    let applied: Vec<String> = tx
-        .conn
-        .query("SELECT version FROM schema_migrations", &[])
-        .map_err(db)?
-        .iter()
-        .map(|r| r.text(0))
-        .collect();
+    let applied: Vec<String> =
+        tx.conn.query("SELECT version FROM schema_migrations", &[]).map_err(db)?.iter().map(|r| r.text(0)).collect();
     let mut now_applied = Vec::new();
     for (version, sqlite, postgres) in MIGRATIONS {
         if applied.iter().any(|v| v == version) {
             continue;
         }
-        let script = if tx.dialect() == Dialect::Sqlite {
-            sqlite
-        } else {
-            postgres
-        };
+        let script = if tx.dialect() == Dialect::Sqlite { sqlite } else { postgres };
         tx.conn.batch(script).map_err(db)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

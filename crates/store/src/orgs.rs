@@ -16,11 +16,7 @@ fn org_from(r: &Row) -> Org {
         name: r.text(2),
         timezone: r.text(3),
         plan: Plan::parse(&r.text(4)).unwrap_or(Plan::Free),
-        currency: Currency {
-            emoji: r.text(5),
-            name_singular: r.text(6),
-            name_plural: r.text(7),
-        },
+        currency: Currency { emoji: r.text(5), name_singular: r.text(6), name_plural: r.text(7) },
         point_value_minor: r.opt_int(8),
         money_currency: r.opt_text(9),
         default_allowance: r.int(10),
@@ -68,24 +64,13 @@ impl Tx<'_> {
     }
 
     pub fn org_by_slug(&mut self, slug: &str) -> Result<Option<Org>> {
-        let rows = self
-            .conn
-            .query(
-                &format!("SELECT {COLUMNS} FROM orgs WHERE slug = ?1"),
-                params![slug],
-            )
-            .map_err(db)?;
+        let rows =
+            self.conn.query(&format!("SELECT {COLUMNS} FROM orgs WHERE slug = ?1"), params![slug]).map_err(db)?;
         Ok(rows.first().map(org_from))
     }
 
     pub fn org_by_id(&mut self, id: &str) -> Result<Option<Org>> {
-        let rows = self
-            .conn
-            .query(
-                &format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"),
-                params![id],
-            )
-            .map_err(db)?;
+        let rows = self.conn.query(&format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"), params![id]).map_err(db)?;
         Ok(rows.first().map(org_from))
     }
 
@@ -95,12 +80,7 @@ impl Tx<'_> {
     /// already serialises writes.
     pub fn lock_org(&mut self, org_id: &str) -> Result<()> {
         if self.dialect() == Dialect::Postgres {
-            self.conn
-                .query(
-                    "SELECT id FROM orgs WHERE id = ?1 FOR UPDATE",
-                    params![org_id],
-                )
-                .map_err(db)?;
+            self.conn.query("SELECT id FROM orgs WHERE id = ?1 FOR UPDATE", params![org_id]).map_err(db)?;
         }
         Ok(())
     }
@@ -135,10 +115,7 @@ impl Tx<'_> {
     }
 
     pub fn list_orgs(&mut self) -> Result<Vec<Org>> {
-        let rows = self
-            .conn
-            .query(&format!("SELECT {COLUMNS} FROM orgs ORDER BY slug"), &[])
-            .map_err(db)?;
+        let rows = self.conn.query(&format!("SELECT {COLUMNS} FROM orgs ORDER BY slug"), &[]).map_err(db)?;
         Ok(rows.iter().map(org_from).collect())
     }
 }

@@ -24,10 +24,7 @@ impl r2d2::ManageConnection for PgManager {
     type Connection = PgConnection;
     type Error = postgres::Error;
     fn connect(&self) -> Result<PgConnection, postgres::Error> {
-        Ok(PgConnection {
-            client: self.0.connect(NoTls)?,
-            statements: HashMap::new(),
-        })
+        Ok(PgConnection { client: self.0.connect(NoTls)?, statements: HashMap::new() })
     }
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), postgres::Error> {
         conn.client.simple_query("").map(|_| ())
@@ -41,21 +38,13 @@ fn db_error(e: postgres::Error) -> DbError {
     let code = e.code();
     DbError {
         unique_violation: code == Some(&SqlState::UNIQUE_VIOLATION),
-        retryable: code == Some(&SqlState::T_R_DEADLOCK_DETECTED)
-            || code == Some(&SqlState::T_R_SERIALIZATION_FAILURE),
-        message: e
-            .as_db_error()
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| e.to_string()),
+        retryable: code == Some(&SqlState::T_R_DEADLOCK_DETECTED) || code == Some(&SqlState::T_R_SERIALIZATION_FAILURE),
+        message: e.as_db_error().map(|d| d.to_string()).unwrap_or_else(|| e.to_string()),
     }
 }
 
 fn pool_error(e: r2d2::Error) -> DbError {
-    DbError {
-        unique_violation: false,
-        retryable: false,
-        message: format!("no database connection: {e}"),
-    }
+    DbError { unique_violation: false, retryable: false, message: format!("no database connection: {e}") }
 }
 
 impl PgBackend {
@@ -77,18 +66,17 @@ impl PgBackend {
     pub fn transaction<T, E: From<DbError>>(
         &self,
         read_only: bool,
+        commit: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.pool.get().map_err(pool_error)?;
         let PgConnection { client, statements } = &mut *conn;
-        let tx = client
-            .build_transaction()
-            .read_only(read_only)
-            .start()
-            .map_err(db_error)?;
+        let tx = client.build_transaction().read_only(read_only).start().map_err(db_error)?;
         let mut c = PgConn { tx, statements };
         let out = f(&mut c)?;
-        c.tx.commit().map_err(db_error)?;
+        if commit {
+            c.tx.commit().map_err(db_error)?;
+        }
         Ok(out)
     }
 }
@@ -103,21 +91,14 @@ impl PgConn<'_> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self
-            .tx
-            .prepare(&to_postgres_params(sql))
-            .map_err(db_error)?;
+        let stmt = self.tx.prepare(&to_postgres_params(sql)).map_err(db_error)?;
         self.statements.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
 }
 
 impl ToSql for Value {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut bytes::BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(v) => match *ty {
@@ -149,23 +130,13 @@ fn decode(row: &postgres::Row, i: usize) -> DbResult<Value> {
     let ty = row.columns()[i].type_().clone();
     let v = match ty {
         Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int)),
-        Type::INT4 => row
-            .try_get::<_, Option<i32>>(i)
-            .map(|v| v.map(|v| Value::Int(v.into()))),
-        Type::INT2 => row
-            .try_get::<_, Option<i16>>(i)
-            .map(|v| v.map(|v| Value::Int(v.into()))),
-        Type::BOOL => row
-            .try_get::<_, Option<bool>>(i)
-            .map(|v| v.map(Value::Bool)),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i).map(|v| v.map(|v| Value::Int(v.into()))),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i).map(|v| v.map(|v| Value::Int(v.into()))),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(Value::Bool)),
         Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(Value::Real)),
-        Type::FLOAT4 => row
-            .try_get::<_, Option<f32>>(i)
-            .map(|v| v.map(|v| Value::Real(v.into()))),
+        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map(|v| v.map(|v| Value::Real(v.into()))),
         Type::VOID => Ok(None),
-        _ => row
-            .try_get::<_, Option<String>>(i)
-            .map(|v| v.map(Value::Text)),
+        _ => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
     };
     Ok(v.map_err(db_error)?.unwrap_or(Value::Null))
 }
@@ -177,24 +148,15 @@ impl Conn for PgConn<'_> {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> DbResult<u64> {
         let stmt = self.statement(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         self.tx.execute(&stmt, &refs).map_err(db_error)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> DbResult<Vec<Row>> {
         let stmt = self.statement(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self.tx.query(&stmt, &refs).map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| decode(r, i))
-                    .collect::<DbResult<Vec<_>>>()
-                    .map(Row)
-            })
-            .collect()
+        rows.iter().map(|r| (0..r.len()).map(|i| decode(r, i)).collect::<DbResult<Vec<_>>>().map(Row)).collect()
     }
 
     fn batch(&mut self, sql: &str) -> DbResult<()> {

@@ -124,11 +124,7 @@ pub struct DbError {
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         if e.retryable {
-            Error::new(
-                plaudit_domain::ErrorKind::Unavailable,
-                "busy",
-                "the database is busy; try again",
-            )
+            Error::new(plaudit_domain::ErrorKind::Unavailable, "busy", "the database is busy; try again")
         } else if e.unique_violation {
             Error::conflict("conflict", "that already exists")
         } else {
@@ -169,9 +165,6 @@ pub fn to_postgres_params(sql: &str) -> String {
 mod tests {
     #[test]
     fn rewrites_parameters_outside_literals() {
-        assert_eq!(
-            super::to_postgres_params("a = ?1 AND b = '?' OR c = ?12"),
-            "a = $1 AND b = '?' OR c = $12"
-        );
+        assert_eq!(super::to_postgres_params("a = ?1 AND b = '?' OR c = ?12"), "a = $1 AND b = '?' OR c = $12");
     }
 }

@@ -17,9 +17,7 @@ pub struct SqliteBackend {
 fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -50,11 +48,7 @@ fn db_error(e: rusqlite::Error) -> DbError {
     let unique = matches!(&e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY);
-    DbError {
-        unique_violation: unique,
-        retryable: code == Some(ErrorCode::DatabaseBusy),
-        message: e.to_string(),
-    }
+    DbError { unique_violation: unique, retryable: code == Some(ErrorCode::DatabaseBusy), message: e.to_string() }
 }
 
 impl SqliteBackend {
@@ -73,44 +67,32 @@ impl SqliteBackend {
             .max_size(8)
             .min_idle(Some(1))
             .build(ReaderManager(path.to_path_buf()))
-            .map_err(|e| DbError {
-                unique_violation: false,
-                retryable: false,
-                message: e.to_string(),
-            })?;
-        Ok(SqliteBackend {
-            path: path.to_path_buf(),
-            writer: Mutex::new(writer),
-            readers,
-        })
+            .map_err(|e| DbError { unique_violation: false, retryable: false, message: e.to_string() })?;
+        Ok(SqliteBackend { path: path.to_path_buf(), writer: Mutex::new(writer), readers })
     }
 
     pub fn write<T, E: From<DbError>>(
         &self,
+        commit: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db_error)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
         let mut c = SqliteConn(&tx);
         let out = f(&mut c)?;
-        tx.commit().map_err(db_error)?;
+        if commit {
+            tx.commit().map_err(db_error)?;
+        }
         Ok(out)
     }
 
-    pub fn read<T, E: From<DbError>>(
-        &self,
-        f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.readers.get().map_err(|e| DbError {
             unique_violation: false,
             retryable: true,
             message: e.to_string(),
         })?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(db_error)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(db_error)?;
         let mut c = SqliteConn(&tx);
         let out = f(&mut c)?;
         tx.commit().map_err(db_error)?;
@@ -124,8 +106,7 @@ impl SqliteBackend {
             retryable: false,
             message: e.to_string(),
         })?;
-        conn.execute("VACUUM INTO ?1", [to.to_string_lossy().to_string()])
-            .map_err(db_error)?;
+        conn.execute("VACUUM INTO ?1", [to.to_string_lossy().to_string()]).map_err(db_error)?;
         Ok(())
     }
 }
@@ -157,18 +138,14 @@ impl Conn for SqliteConn<'_> {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> DbResult<u64> {
         let mut stmt = self.0.prepare_cached(sql).map_err(db_error)?;
-        let n = stmt
-            .execute(rusqlite::params_from_iter(bind(params)))
-            .map_err(db_error)?;
+        let n = stmt.execute(rusqlite::params_from_iter(bind(params))).map_err(db_error)?;
         Ok(n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> DbResult<Vec<Row>> {
         let mut stmt = self.0.prepare_cached(sql).map_err(db_error)?;
         let columns = stmt.column_count();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(bind(params)))
-            .map_err(db_error)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(bind(params))).map_err(db_error)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db_error)? {
             let mut values = Vec::with_capacity(columns);

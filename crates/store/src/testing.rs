@@ -48,19 +48,11 @@ pub fn sqlite() -> TestDb {
     let url = format!("sqlite://{}", dir.path().join("plaudit.db").display());
     let store = Store::open(&url).expect("open sqlite");
     store.migrate().expect("migrate sqlite");
-    TestDb {
-        store: Some(store),
-        name: "sqlite",
-        url,
-        schema: None,
-        admin_url: String::new(),
-        _dir: Some(dir),
-    }
+    TestDb { store: Some(store), name: "sqlite", url, schema: None, admin_url: String::new(), _dir: Some(dir) }
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("PLAUDIT_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("PLAUDIT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A migrated PostgreSQL schema of its own, or None (with a notice) when no
@@ -78,21 +70,12 @@ pub fn postgres() -> Option<TestDb> {
         }
     };
     let schema = format!("plaudit_test_{}", uuid::Uuid::new_v4().simple());
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .expect("create schema");
+    client.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
     let sep = if admin_url.contains('?') { '&' } else { '?' };
     let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
     let store = Store::open(&url).expect("open postgres");
     store.migrate().expect("migrate postgres");
-    Some(TestDb {
-        store: Some(store),
-        name: "postgres",
-        url,
-        schema: Some(schema),
-        admin_url,
-        _dir: None,
-    })
+    Some(TestDb { store: Some(store), name: "postgres", url, schema: Some(schema), admin_url, _dir: None })
 }
 
 /// Generates `mod sqlite { #[test] fn NAME() }` and `mod postgres { … }` for

@@ -53,24 +53,14 @@ fn setup(db: &TestDb, slug: &str) -> Org {
 }
 
 fn migrations_are_idempotent(db: &TestDb) {
-    assert!(
-        db.migrate().unwrap().is_empty(),
-        "a second migrate applies nothing"
-    );
+    assert!(db.migrate().unwrap().is_empty(), "a second migrate applies nothing");
     db.ping().unwrap();
 }
 
 fn orgs_round_trip_and_slugs_are_unique(db: &TestDb) {
     let o = setup(db, "acme");
     assert_eq!(db.read(|tx| tx.org_by_slug("acme")).unwrap().unwrap(), o);
-    assert_eq!(
-        db.read(|tx| tx.org_by_id(&o.id))
-            .unwrap()
-            .unwrap()
-            .currency
-            .emoji,
-        "🏆"
-    );
+    assert_eq!(db.read(|tx| tx.org_by_id(&o.id)).unwrap().unwrap().currency.emoji, "🏆");
     let err = db.write(|tx| tx.insert_org(&org("acme"))).unwrap_err();
     assert_eq!(err.code, "slug_taken");
     let mut changed = o.clone();
@@ -84,22 +74,13 @@ fn member_emails_are_unique_case_insensitively(db: &TestDb) {
     let o = setup(db, "acme");
     let ana = member(&o, "Ana@Example.com", "Ana");
     db.write(|tx| tx.insert_member(&ana)).unwrap();
-    let err = db
-        .write(|tx| tx.insert_member(&member(&o, "ana@EXAMPLE.com", "Other")))
-        .unwrap_err();
-    assert_eq!(
-        (err.code, err.field.as_deref()),
-        ("email_taken", Some("email"))
-    );
-    let found = db
-        .read(|tx| tx.member_by_email(&o.id, "ANA@example.COM"))
-        .unwrap()
-        .unwrap();
+    let err = db.write(|tx| tx.insert_member(&member(&o, "ana@EXAMPLE.com", "Other"))).unwrap_err();
+    assert_eq!((err.code, err.field.as_deref()), ("email_taken", Some("email")));
+    let found = db.read(|tx| tx.member_by_email(&o.id, "ANA@example.COM")).unwrap().unwrap();
     assert_eq!(found, ana);
     // The same address may exist in another organisation.
     let other = setup(db, "other");
-    db.write(|tx| tx.insert_member(&member(&other, "ana@example.com", "Ana")))
-        .unwrap();
+    db.write(|tx| tx.insert_member(&member(&other, "ana@example.com", "Ana"))).unwrap();
 }
 
 fn queries_never_cross_tenants(db: &TestDb) {
@@ -107,37 +88,18 @@ fn queries_never_cross_tenants(db: &TestDb) {
     let b = setup(db, "org-b");
     let ana = member(&a, "ana@example.com", "Ana");
     db.write(|tx| tx.insert_member(&ana)).unwrap();
-    assert!(db
-        .read(|tx| tx.member_by_id(&b.id, &ana.id))
-        .unwrap()
-        .is_none());
-    assert!(db
-        .read(|tx| tx.member_by_email(&b.id, "ana@example.com"))
-        .unwrap()
-        .is_none());
-    assert!(db
-        .read(|tx| tx.list_members(&b.id, &MemberFilter::default(), None, 10))
-        .unwrap()
-        .is_empty());
+    assert!(db.read(|tx| tx.member_by_id(&b.id, &ana.id)).unwrap().is_none());
+    assert!(db.read(|tx| tx.member_by_email(&b.id, "ana@example.com")).unwrap().is_none());
+    assert!(db.read(|tx| tx.list_members(&b.id, &MemberFilter::default(), None, 10)).unwrap().is_empty());
     let mut moved = ana.clone();
     moved.org_id = b.id.clone();
-    assert_eq!(
-        db.write(|tx| tx.update_member(&moved)).unwrap_err().code,
-        "not_found"
-    );
+    assert_eq!(db.write(|tx| tx.update_member(&moved)).unwrap_err().code, "not_found");
     assert_eq!(db.read(|tx| tx.count_active_members(&b.id)).unwrap(), 0);
 }
 
 fn directory_search_filters_and_pages(db: &TestDb) {
     let o = setup(db, "acme");
-    let names = [
-        "Ana Lima",
-        "राहुल शर्मा",
-        "李娜",
-        "佐藤 花子",
-        "Émile Zola",
-        "Bob 50%_off",
-    ];
+    let names = ["Ana Lima", "राहुल शर्मा", "李娜", "佐藤 花子", "Émile Zola", "Bob 50%_off"];
     for (i, n) in names.iter().enumerate() {
         let mut m = member(&o, &format!("p{i}@example.com"), n);
         if i % 2 == 1 {
@@ -147,10 +109,7 @@ fn directory_search_filters_and_pages(db: &TestDb) {
         db.write(|tx| tx.insert_member(&m)).unwrap();
     }
     let search = |q: &str| {
-        let f = MemberFilter {
-            query: q.into(),
-            ..Default::default()
-        };
+        let f = MemberFilter { query: q.into(), ..Default::default() };
         db.read(|tx| tx.list_members(&o.id, &f, None, 50))
             .unwrap()
             .into_iter()
@@ -162,25 +121,12 @@ fn directory_search_filters_and_pages(db: &TestDb) {
     assert_eq!(search("花子"), vec!["佐藤 花子"]);
     assert_eq!(search("émile"), vec!["Émile Zola"]);
     assert_eq!(search("P3@EXAMPLE"), vec!["佐藤 花子"]);
-    assert_eq!(
-        search("50%"),
-        vec!["Bob 50%_off"],
-        "wildcards match literally"
-    );
+    assert_eq!(search("50%"), vec!["Bob 50%_off"], "wildcards match literally");
     assert_eq!(search("_"), vec!["Bob 50%_off"]);
     assert!(search("x%y").is_empty());
 
-    let inactive = MemberFilter {
-        status: Some(Status::Inactive),
-        location: "Tokyo".into(),
-        ..Default::default()
-    };
-    assert_eq!(
-        db.read(|tx| tx.list_members(&o.id, &inactive, None, 50))
-            .unwrap()
-            .len(),
-        3
-    );
+    let inactive = MemberFilter { status: Some(Status::Inactive), location: "Tokyo".into(), ..Default::default() };
+    assert_eq!(db.read(|tx| tx.list_members(&o.id, &inactive, None, 50)).unwrap().len(), 3);
 
     // Paging by (sort key, id) visits every member exactly once, in order.
     let mut seen = Vec::new();
@@ -208,10 +154,7 @@ fn directory_search_filters_and_pages(db: &TestDb) {
     assert_eq!(seen, expected);
 
     let (departments, locations) = db.read(|tx| tx.member_facets(&o.id)).unwrap();
-    assert_eq!(
-        (departments, locations),
-        (vec!["Sales".to_string()], vec!["Tokyo".to_string()])
-    );
+    assert_eq!((departments, locations), (vec!["Sales".to_string()], vec!["Tokyo".to_string()]));
 }
 
 fn a_failed_transaction_writes_nothing(db: &TestDb) {
@@ -228,24 +171,11 @@ fn sessions_tokens_and_login_attempts(db: &TestDb) {
     let o = setup(db, "acme");
     let ana = member(&o, "ana@example.com", "Ana");
     db.write(|tx| tx.insert_member(&ana)).unwrap();
-    let s = SessionRecord {
-        org_id: o.id.clone(),
-        member_id: ana.id.clone(),
-        csrf_token: "c".into(),
-        expires_at: 100,
-    };
+    let s = SessionRecord { org_id: o.id.clone(), member_id: ana.id.clone(), csrf_token: "c".into(), expires_at: 100 };
     db.write(|tx| tx.insert_session("h1", &s, 10)).unwrap();
     assert_eq!(db.read(|tx| tx.session("h1", 50)).unwrap(), Some(s.clone()));
-    assert_eq!(
-        db.read(|tx| tx.session("h1", 100)).unwrap(),
-        None,
-        "expired"
-    );
-    assert_eq!(
-        db.write(|tx| tx.delete_member_sessions(&o.id, &ana.id))
-            .unwrap(),
-        1
-    );
+    assert_eq!(db.read(|tx| tx.session("h1", 100)).unwrap(), None, "expired");
+    assert_eq!(db.write(|tx| tx.delete_member_sessions(&o.id, &ana.id)).unwrap(), 1);
     assert_eq!(db.read(|tx| tx.session("h1", 50)).unwrap(), None);
 
     let t = ApiToken {
@@ -258,51 +188,27 @@ fn sessions_tokens_and_login_attempts(db: &TestDb) {
         revoked_at: None,
     };
     db.write(|tx| tx.insert_api_token(&t, "th")).unwrap();
-    assert_eq!(
-        db.read(|tx| tx.api_token_by_hash("th"))
-            .unwrap()
-            .unwrap()
-            .id,
-        t.id
-    );
-    assert!(db
-        .write(|tx| tx.revoke_api_token(&o.id, &ana.id, &t.id, 5))
-        .unwrap());
-    assert!(!db
-        .write(|tx| tx.revoke_api_token(&o.id, &ana.id, &t.id, 6))
-        .unwrap());
+    assert_eq!(db.read(|tx| tx.api_token_by_hash("th")).unwrap().unwrap().id, t.id);
+    assert!(db.write(|tx| tx.revoke_api_token(&o.id, &ana.id, &t.id, 5)).unwrap());
+    assert!(!db.write(|tx| tx.revoke_api_token(&o.id, &ana.id, &t.id, 6)).unwrap());
     assert!(db.read(|tx| tx.api_token_by_hash("th")).unwrap().is_none());
 
-    let a = LoginAttempt {
-        failures: 3,
-        last_failure_at: 7,
-        locked_until: 9,
-    };
+    let a = LoginAttempt { failures: 3, last_failure_at: 7, locked_until: 9 };
     db.write(|tx| tx.save_login_attempt("k", &a)).unwrap();
-    db.write(|tx| tx.save_login_attempt("k", &LoginAttempt { failures: 4, ..a }))
-        .unwrap();
+    db.write(|tx| tx.save_login_attempt("k", &LoginAttempt { failures: 4, ..a })).unwrap();
     assert_eq!(db.read(|tx| tx.login_attempt("k")).unwrap().failures, 4);
     db.write(|tx| tx.clear_login_attempts("k")).unwrap();
-    assert_eq!(
-        db.read(|tx| tx.login_attempt("k")).unwrap(),
-        LoginAttempt::default()
-    );
+    assert_eq!(db.read(|tx| tx.login_attempt("k")).unwrap(), LoginAttempt::default());
 }
 
 fn audit_log_lists_newest_first(db: &TestDb) {
     let o = setup(db, "acme");
     for i in 0..3 {
-        db.write(|tx| tx.insert_audit(&o.id, None, "member.updated", &format!("m{i}"), "{}", i))
-            .unwrap();
+        db.write(|tx| tx.insert_audit(&o.id, None, "member.updated", &format!("m{i}"), "{}", i)).unwrap();
     }
     let all = db.read(|tx| tx.list_audit(&o.id, None, 10)).unwrap();
-    assert_eq!(
-        all.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(),
-        ["m2", "m1", "m0"]
-    );
-    let next = db
-        .read(|tx| tx.list_audit(&o.id, Some(&all[0].id), 10))
-        .unwrap();
+    assert_eq!(all.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(), ["m2", "m1", "m0"]);
+    let next = db.read(|tx| tx.list_audit(&o.id, Some(&all[0].id), 10)).unwrap();
     assert_eq!(next.len(), 2);
 }
 

@@ -1,0 +1,328 @@
+//! Commands of API.md. Every command takes `--data-dir` and
+//! `--database-url` (or `PLAUDIT_DATA_DIR` / `PLAUDIT_DATABASE_URL`), so the
+//! command line and the server see the same database.
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use plaudit_app::orgs::NewOrg;
+use plaudit_app::{App, Config};
+use plaudit_domain::org::Plan;
+use plaudit_domain::Error;
+use plaudit_store::Store;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "plaudit", version, about = "Employee recognition and goals, self-hosted")]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Where Plaudit keeps its files (the SQLite database, generated keys).
+    #[arg(long, global = true, env = "PLAUDIT_DATA_DIR", default_value = "./plaudit-data")]
+    data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; default: SQLite in the data dir.
+    #[arg(long, global = true, env = "PLAUDIT_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Organisations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Import data.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Copy the SQLite database consistently while the server runs.
+    Backup { file: PathBuf },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PLAUDIT_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Create (once) a demo organisation and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+    /// Turn self-serve sign-up off.
+    #[arg(long, env = "PLAUDIT_DISABLE_SIGNUP")]
+    disable_signup: bool,
+    /// The external base URL (links; `https://…` makes cookies Secure).
+    #[arg(long, env = "PLAUDIT_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation and its owner.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        admin_email: String,
+        /// Without it the owner signs in after `plaudit member set-password`.
+        #[arg(long)]
+        admin_password: Option<String>,
+        #[arg(long, default_value = "free")]
+        plan: String,
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// Switch an organisation's plan.
+    SetPlan { slug: String, plan: String },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import or update members from an HR export (CSV).
+    Members {
+        #[arg(long)]
+        org: String,
+        file: PathBuf,
+        /// Check everything and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Set a member's password (prompts when --password is not given).
+    SetPassword {
+        #[arg(long)]
+        org: String,
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+impl DbArgs {
+    fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("plaudit.db").display()))
+    }
+
+    fn open(&self, config: Config) -> Result<App, Error> {
+        let store = Store::open(&self.url())?;
+        store.migrate()?;
+        Ok(App::new(store, config))
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PLAUDIT_LOG").unwrap_or_else(|_| "info,plaudit=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Serve(args) => serve(&cli.db, args),
+        Command::Migrate => {
+            let store = Store::open(&cli.db.url())?;
+            let applied = store.migrate()?;
+            if applied.is_empty() {
+                println!("the database is up to date");
+            }
+            for v in applied {
+                println!("applied {v}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org(cmd) => {
+            let app = cli.db.open(Config::default())?;
+            match cmd {
+                OrgCommand::Create { name, slug, admin_email, admin_password, plan, timezone } => {
+                    let (org, owner) = app.create_org(NewOrg {
+                        name,
+                        slug,
+                        timezone,
+                        plan: Plan::parse(&plan)?,
+                        owner_email: admin_email,
+                        owner_name: String::new(),
+                        owner_password: admin_password,
+                    })?;
+                    println!(
+                        "created organisation {} ({}, {} plan) with owner {}",
+                        org.slug,
+                        org.name,
+                        org.plan.as_str(),
+                        owner.profile.email
+                    );
+                }
+                OrgCommand::SetPlan { slug, plan } => {
+                    let org = app.set_plan(&slug, Plan::parse(&plan)?)?;
+                    println!("{} is now on the {} plan", org.slug, org.plan.as_str());
+                }
+                OrgCommand::List => {
+                    for org in app.list_orgs()? {
+                        println!("{}\t{}\t{}\t{}", org.slug, org.plan.as_str(), org.timezone, org.name);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Members { org, file, dry_run, json }) => {
+            let app = cli.db.open(Config::default())?;
+            import_members(&app, &org, file, dry_run, json)
+        }
+        Command::Member(MemberCommand::SetPassword { org, email, password }) => {
+            let app = cli.db.open(Config::default())?;
+            let password = match password {
+                Some(p) => p,
+                None => prompt_password()?,
+            };
+            let m = app.set_password(&org, &email, &password)?;
+            println!("password set for {}; their other sessions were ended", m.profile.email);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { file } => {
+            let store = Store::open(&cli.db.url())?;
+            if file.exists() {
+                return Err(Error::invalid("file", format!("{} exists already", file.display())));
+            }
+            store.backup(&file)?;
+            println!("backed up to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn prompt_password() -> Result<String, Error> {
+    use std::io::BufRead;
+    eprint!("new password: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::invalid("password", e.to_string()))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn import_members(app: &App, org: &str, file: PathBuf, dry_run: bool, json: bool) -> Result<ExitCode, Error> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} importing [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let report = app.import_members(org, None, &file, dry_run, &progress)?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let prefix = if dry_run { "dry run, nothing written: " } else { "" };
+    println!(
+        "{prefix}{} rows: {} created, {} updated ({} deactivated, {} reactivated), {} unchanged, {} skipped",
+        report.rows,
+        report.created,
+        report.updated,
+        report.deactivated,
+        report.reactivated,
+        report.unchanged,
+        report.skipped.len()
+    );
+    if report.no_changes() {
+        println!("no changes: the directory already matches the file");
+    }
+    for s in &report.skipped {
+        println!("  line {}: {} {} ({})", s.line, s.email, s.reason, s.code);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
+    let started = std::time::Instant::now();
+    let config = Config { signup_enabled: !args.disable_signup, ..Config::default() };
+    let app = db.open(config)?;
+    let demo = if args.demo { Some(app.ensure_demo()?) } else { None };
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    let options = plaudit_web::WebOptions {
+        secure_cookies: public_url.starts_with("https://"),
+        public_url: public_url.trim_end_matches('/').to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.bind)
+            .await
+            .map_err(|e| Error::invalid("bind", format!("cannot listen on {}: {e}", args.bind)))?;
+        let addr = listener.local_addr().map_err(|e| Error::internal(e.to_string()))?;
+        println!("Plaudit is ready at http://{addr} (started in {} ms)", started.elapsed().as_millis());
+        if let Some(d) = demo {
+            let what = if d.created { "created" } else { "already there" };
+            println!("Demo organisation {what}. Sign in at {}/signin with", options.public_url);
+            println!("  organisation: {}", d.org_slug);
+            println!("  admin:        {}  password: {}", d.owner_email, d.password);
+            println!("  member:       {}  password: {}", d.member_email, d.password);
+        }
+        let router = plaudit_web::router(app, options);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| Error::internal(format!("server error: {e}")))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

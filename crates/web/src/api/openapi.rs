@@ -1,0 +1,214 @@
+//! The OpenAPI 3 description of every `/api/v1` route, built from one table.
+
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// (method, path, summary, request body schema, success status, success schema)
+pub const ROUTES: &[(&str, &str, &str, Option<&str>, u16, Option<&str>)] = &[
+    ("get", "/api/v1/openapi.json", "This document", None, 200, None),
+    (
+        "post",
+        "/api/v1/signup",
+        "Create an organisation (free plan) and its owner, and sign in",
+        Some("Signup"),
+        201,
+        Some("SessionAnswer"),
+    ),
+    (
+        "post",
+        "/api/v1/session",
+        "Sign in with a password; sets the session cookie",
+        Some("SignIn"),
+        200,
+        Some("SessionAnswer"),
+    ),
+    ("delete", "/api/v1/session", "Sign out", None, 204, None),
+    (
+        "post",
+        "/api/v1/tokens",
+        "Create an API token (the token is shown only in this answer)",
+        Some("TokenRequest"),
+        201,
+        Some("Token"),
+    ),
+    ("get", "/api/v1/tokens", "The caller's live API tokens", None, 200, Some("Page")),
+    ("delete", "/api/v1/tokens/{id}", "Revoke an API token", None, 204, None),
+    ("get", "/api/v1/me", "The caller", None, 200, Some("Member")),
+    ("get", "/api/v1/org", "The caller's organisation and its settings", None, 200, Some("Org")),
+    ("patch", "/api/v1/org", "Change the organisation's settings (admins)", Some("OrgPatch"), 200, Some("Org")),
+    ("get", "/api/v1/audit_log", "Admin actions, newest first (admins)", None, 200, Some("Page")),
+    (
+        "get",
+        "/api/v1/members",
+        "The directory: search `q`, filters `department`, `location`, `status`",
+        None,
+        200,
+        Some("Page"),
+    ),
+    ("post", "/api/v1/members", "Add a member by hand (admins)", Some("NewMember"), 201, Some("Member")),
+    (
+        "post",
+        "/api/v1/members/import",
+        "Import or update members from a CSV body (admins); `?dry_run=true` writes nothing",
+        Some("Csv"),
+        200,
+        Some("ImportReport"),
+    ),
+    ("get", "/api/v1/members/{id}", "One member", None, 200, Some("Member")),
+    (
+        "patch",
+        "/api/v1/members/{id}",
+        "Change a member: profile, role, status, permissions, manager (admins)",
+        Some("MemberChanges"),
+        200,
+        Some("Member"),
+    ),
+];
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn nullable(t: &str) -> Value {
+    json!({"type": [t, "null"]})
+}
+
+fn object(required: &[&str], props: &[(&str, Value)]) -> Value {
+    let props: Map<String, Value> = props.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    json!({"type": "object", "required": required, "properties": props})
+}
+
+fn schemas() -> Value {
+    let member_fields = [
+        ("email", string()),
+        ("employee_id", nullable("string")),
+        ("first_name", string()),
+        ("last_name", string()),
+        ("display_name", string()),
+        ("title", string()),
+        ("department", string()),
+        ("location", string()),
+        ("start_date", nullable("string")),
+        ("birthday", nullable("string")),
+        ("gender", nullable("string")),
+        ("manager_id", nullable("string")),
+        ("status", json!({"type": "string", "enum": ["active", "inactive"]})),
+        ("role", json!({"type": "string", "enum": ["owner", "admin", "manager", "member"]})),
+        ("may_give", json!({"type": "boolean"})),
+        ("may_receive", json!({"type": "boolean"})),
+        ("allowance_override", nullable("integer")),
+    ];
+    let mut member = member_fields.to_vec();
+    member.insert(0, ("id", string()));
+    let currency = object(
+        &["emoji", "name_singular", "name_plural"],
+        &[("emoji", string()), ("name_singular", string()), ("name_plural", string())],
+    );
+    json!({
+        "Problem": object(&["type", "title", "status", "detail", "code"], &[
+            ("type", string()), ("title", string()), ("status", json!({"type": "integer"})),
+            ("detail", string()), ("code", string()), ("field", string()),
+        ]),
+        "Member": object(&["id", "email", "display_name", "status", "role"], &member),
+        "NewMember": object(&["email"], &member_fields),
+        "MemberChanges": object(&[], &member_fields),
+        "Org": object(&["id", "slug", "name", "timezone", "plan"], &[
+            ("id", string()), ("slug", string()), ("name", string()), ("timezone", string()),
+            ("plan", json!({"type": "string", "enum": ["free", "paid"]})), ("currency", currency.clone()),
+            ("point_value_minor", nullable("integer")), ("money_currency", nullable("string")),
+            ("default_allowance", json!({"type": "integer"})), ("max_points_per_recognition", json!({"type": "integer"})),
+            ("allow_zero_point_posts", json!({"type": "boolean"})), ("require_value", json!({"type": "boolean"})),
+        ]),
+        "OrgPatch": object(&[], &[
+            ("name", string()), ("timezone", string()), ("currency", currency),
+            ("point_value_minor", nullable("integer")), ("money_currency", nullable("string")),
+            ("default_allowance", json!({"type": "integer", "minimum": 0})),
+            ("max_points_per_recognition", json!({"type": "integer", "minimum": 1})),
+            ("allow_zero_point_posts", json!({"type": "boolean"})), ("require_value", json!({"type": "boolean"})),
+        ]),
+        "Signup": object(&["org_name", "org_slug", "name", "email", "password"], &[
+            ("org_name", string()), ("org_slug", string()), ("timezone", string()),
+            ("name", string()), ("email", string()), ("password", json!({"type": "string", "minLength": 10})),
+        ]),
+        "SignIn": object(&["org", "email", "password"], &[("org", string()), ("email", string()), ("password", string())]),
+        "SessionAnswer": object(&["member", "csrf_token"], &[("member", schema_ref("Member")), ("org", schema_ref("Org")), ("csrf_token", string())]),
+        "TokenRequest": object(&["name"], &[("name", string())]),
+        "Token": object(&["id", "name"], &[("id", string()), ("name", string()), ("token", string()), ("created_at", string())]),
+        "Page": object(&["items", "next_cursor"], &[("items", json!({"type": "array", "items": {}})), ("next_cursor", nullable("string"))]),
+        "ImportReport": object(&["dry_run", "rows", "created", "updated", "unchanged", "skipped"], &[
+            ("dry_run", json!({"type": "boolean"})), ("rows", json!({"type": "integer"})),
+            ("created", json!({"type": "integer"})), ("updated", json!({"type": "integer"})),
+            ("unchanged", json!({"type": "integer"})), ("deactivated", json!({"type": "integer"})),
+            ("reactivated", json!({"type": "integer"})),
+            ("skipped", json!({"type": "array", "items": object(&["line", "code", "reason"], &[
+                ("line", json!({"type": "integer"})), ("email", string()), ("code", string()), ("reason", string()),
+            ])})),
+        ]),
+    })
+}
+
+pub fn spec() -> Value {
+    let mut paths = Map::new();
+    for (method, path, summary, request, status, response) in ROUTES {
+        let mut op = json!({
+            "summary": summary,
+            "operationId": format!("{method}{}", path.replace(['/', '{', '}', '.'], "_")),
+            "responses": {
+                "default": {"description": "an error", "content": {"application/problem+json": {"schema": schema_ref("Problem")}}},
+            },
+        });
+        let ok = match response {
+            Some(r) => json!({"description": "success", "content": {"application/json": {"schema": schema_ref(r)}}}),
+            None => json!({"description": "success"}),
+        };
+        op["responses"][status.to_string()] = ok;
+        match request {
+            Some("Csv") => {
+                op["requestBody"] = json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}})
+            }
+            Some(r) => {
+                op["requestBody"] =
+                    json!({"required": true, "content": {"application/json": {"schema": schema_ref(r)}}})
+            }
+            None => {}
+        }
+        let mut params = Vec::new();
+        if path.contains("{id}") {
+            params.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
+        }
+        if *method == "get" && matches!(*response, Some("Page")) {
+            params.push(
+                json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}),
+            );
+            params.push(json!({"name": "cursor", "in": "query", "schema": {"type": "string"}}));
+        }
+        if *path == "/api/v1/members/import" {
+            params.push(json!({"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}));
+        }
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        paths.entry(path.to_string()).or_insert_with(|| json!({}))[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Plaudit API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::http::SESSION_COOKIE},
+            },
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
