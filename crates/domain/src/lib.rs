@@ -6,6 +6,7 @@ pub mod email;
 pub mod error;
 pub mod member;
 pub mod org;
+pub mod period;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Result};
