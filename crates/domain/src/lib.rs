@@ -7,6 +7,7 @@ pub mod error;
 pub mod member;
 pub mod org;
 pub mod period;
+pub mod points;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Result};
