@@ -3,10 +3,13 @@
 //! store transaction, and records admin actions in the audit log.
 
 pub mod auth;
+pub mod celebrations;
 pub mod demo;
 pub mod directory_import;
 pub mod members;
 pub mod orgs;
+pub mod recognition;
+pub mod values;
 
 pub use auth::{Caller, NewSession};
 pub use directory_import::{CsvBytes, ImportReport, ImportSource};

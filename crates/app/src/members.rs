@@ -122,6 +122,20 @@ impl App {
         self.store.read(|tx| tx.member_by_id(&caller.org.id, id))?.ok_or_else(|| Error::not_found("member"))
     }
 
+    /// A member of the caller's organisation named by id or by e-mail (any
+    /// letter case), as people type it into a form.
+    pub fn find_member(&self, caller: &Caller, id_or_email: &str) -> Result<Option<Member>> {
+        let key = id_or_email.trim();
+        if key.is_empty() {
+            return Ok(None);
+        }
+        self.store.read(|tx| match tx.member_by_id(&caller.org.id, key)? {
+            Some(m) => Ok(Some(m)),
+            None if key.contains('@') => tx.member_by_email(&caller.org.id, key),
+            None => Ok(None),
+        })
+    }
+
     pub fn list_members(
         &self,
         caller: &Caller,

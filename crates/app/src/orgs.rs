@@ -36,6 +36,10 @@ impl App {
             max_points_per_recognition: org::DEFAULT_MAX_POINTS_PER_RECOGNITION,
             allow_zero_point_posts: true,
             require_value: false,
+            max_points_per_recipient_per_month: None,
+            celebrations_enabled: true,
+            anniversary_award_points: 0,
+            birthday_award_points: 0,
             created_at: now,
         };
         let profile =

@@ -8,6 +8,7 @@ pub mod member;
 pub mod org;
 pub mod period;
 pub mod points;
+pub mod recognition;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Result};

@@ -63,10 +63,14 @@ impl Status {
     }
 }
 
-/// The directory fields of a member, as an HR system knows them.
+/// The directory fields of a member, as an HR system knows them. Every
+/// field but the e-mail may be left out (empty); the optional ones may also
+/// be `null`, as the API writes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Profile {
     pub email: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub employee_id: String,
     pub first_name: String,
     pub last_name: String,
@@ -75,10 +79,17 @@ pub struct Profile {
     pub department: String,
     pub location: String,
     /// `YYYY-MM-DD`, or empty.
+    #[serde(deserialize_with = "null_as_empty")]
     pub start_date: String,
     /// `MM-DD` (the year is private and not kept), or empty.
+    #[serde(deserialize_with = "null_as_empty")]
     pub birthday: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub gender: String,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 const MAX_FIELD_CHARS: usize = 200;

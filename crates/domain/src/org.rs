@@ -131,6 +131,13 @@ pub struct Org {
     pub max_points_per_recognition: i64,
     pub allow_zero_point_posts: bool,
     pub require_value: bool,
+    /// Anti-gaming cap: at most this many points to the same recipient per month.
+    pub max_points_per_recipient_per_month: Option<i64>,
+    /// Whether the daily job posts work anniversaries and birthdays.
+    pub celebrations_enabled: bool,
+    /// Company award that comes with a work anniversary / a birthday (0 = none).
+    pub anniversary_award_points: i64,
+    pub birthday_award_points: i64,
     pub created_at: i64,
 }
 
@@ -168,6 +175,11 @@ pub struct OrgPatch {
     pub max_points_per_recognition: Option<i64>,
     pub allow_zero_point_posts: Option<bool>,
     pub require_value: Option<bool>,
+    #[serde(default, with = "double_option")]
+    pub max_points_per_recipient_per_month: Option<Option<i64>>,
+    pub celebrations_enabled: Option<bool>,
+    pub anniversary_award_points: Option<i64>,
+    pub birthday_award_points: Option<i64>,
 }
 
 /// Distinguishes a missing field (leave alone) from an explicit null (clear).
@@ -244,6 +256,26 @@ impl OrgPatch {
         }
         if let Some(v) = self.require_value {
             org.require_value = v;
+        }
+        if let Some(v) = self.max_points_per_recipient_per_month {
+            if v.is_some_and(|v| v < 1) {
+                return Err(Error::invalid("max_points_per_recipient_per_month", "the monthly cap per recipient must be at least 1"));
+            }
+            org.max_points_per_recipient_per_month = v;
+        }
+        if let Some(v) = self.celebrations_enabled {
+            org.celebrations_enabled = v;
+        }
+        for (field, value, target) in [
+            ("anniversary_award_points", self.anniversary_award_points, &mut org.anniversary_award_points),
+            ("birthday_award_points", self.birthday_award_points, &mut org.birthday_award_points),
+        ] {
+            if let Some(v) = value {
+                if !(0..=1_000_000).contains(&v) {
+                    return Err(Error::invalid(field, "a celebration award must be 0–1,000,000 points"));
+                }
+                *target = v;
+            }
         }
         Ok(org)
     }

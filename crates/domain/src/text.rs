@@ -43,3 +43,29 @@ mod tests {
         assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
     }
 }
+
+/// Lower-case with the common Latin accents removed: `Équipe` → `equipe`.
+/// Used where people type names from memory (`#value` tags).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+            'ç' | 'ć' | 'č' => 'c',
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+            'ñ' | 'ń' | 'ň' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' => 'u',
+            'ý' | 'ÿ' => 'y',
+            'ś' | 'š' | 'ș' => 's',
+            'ź' | 'ż' | 'ž' => 'z',
+            'ł' => 'l',
+            'ř' => 'r',
+            'ț' | 'ť' => 't',
+            'đ' | 'ď' => 'd',
+            'ğ' => 'g',
+            other => other,
+        })
+        .collect()
+}

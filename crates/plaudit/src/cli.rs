@@ -49,6 +49,11 @@ enum Command {
     Member(MemberCommand),
     /// Copy the SQLite database consistently while the server runs.
     Backup { file: PathBuf },
+    /// Check the points ledger: every cached balance equals the sum of its
+    /// entries, nothing is negative, no allowance is overspent.
+    Verify,
+    /// Post today's work anniversaries and birthdays now (the server does it by itself).
+    Celebrate,
 }
 
 #[derive(Args)]
@@ -209,6 +214,24 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             println!("password set for {}; their other sessions were ended", m.profile.email);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify => {
+            let app = cli.db.open(Config::default())?;
+            let problems = app.verify_ledger()?;
+            if problems.is_empty() {
+                println!("ledger verified: every balance matches its entries");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for p in &problems {
+                println!("{p}");
+            }
+            println!("{} problem(s) found", problems.len());
+            Ok(ExitCode::from(2))
+        }
+        Command::Celebrate => {
+            let app = cli.db.open(Config::default())?;
+            println!("{} celebration(s) posted", app.run_celebrations()?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { file } => {
             let store = Store::open(&cli.db.url())?;
             if file.exists() {
@@ -302,6 +325,7 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
             println!("  admin:        {}  password: {}", d.owner_email, d.password);
             println!("  member:       {}  password: {}", d.member_email, d.password);
         }
+        tokio::spawn(run_jobs(app.clone()));
         let router = plaudit_web::router(app, options);
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
@@ -309,6 +333,21 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
             .map_err(|e| Error::internal(format!("server error: {e}")))
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Background jobs: today's celebrations, every 15 minutes (each is posted
+/// once, however many instances run this).
+async fn run_jobs(app: App) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
+    loop {
+        tick.tick().await;
+        let app = app.clone();
+        match tokio::task::spawn_blocking(move || app.run_celebrations()).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(posted = n, "celebrations posted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "celebrations failed"),
+            _ => {}
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -9,13 +9,17 @@ pub mod testing;
 mod audit;
 mod auth;
 mod members;
+mod ledger;
 mod migrations;
 mod orgs;
 mod postgres;
+mod recognition;
 mod sqlite;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, LoginAttempt, SessionRecord};
+pub use ledger::{AccountCheck, Allowance, LedgerEntry};
+pub use recognition::{FeedFilter, StoredAnswer};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
 
 use plaudit_domain::{Error, Result};

@@ -5,11 +5,18 @@ use crate::{db, Tx};
 use plaudit_domain::Result;
 
 /// (version, SQLite script, PostgreSQL script), in order.
-pub const MIGRATIONS: &[(&str, &str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        "0002_recognition",
+        include_str!("../migrations/sqlite/0002_recognition.sql"),
+        include_str!("../migrations/postgres/0002_recognition.sql"),
+    ),
+];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {
     if tx.dialect() == Dialect::Postgres {

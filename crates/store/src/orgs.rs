@@ -7,7 +7,8 @@ use plaudit_domain::{Error, Result};
 
 const COLUMNS: &str = "id, slug, name, timezone, plan, currency_emoji, currency_singular, currency_plural, \
     point_value_minor, money_currency, default_allowance, max_points_per_recognition, allow_zero_point_posts, \
-    require_value, created_at";
+    require_value, created_at, max_points_per_recipient_per_month, celebrations_enabled, anniversary_award_points, \
+    birthday_award_points";
 
 fn org_from(r: &Row) -> Org {
     Org {
@@ -24,6 +25,10 @@ fn org_from(r: &Row) -> Org {
         allow_zero_point_posts: r.bool(12),
         require_value: r.bool(13),
         created_at: r.int(14),
+        max_points_per_recipient_per_month: r.opt_int(15),
+        celebrations_enabled: r.bool(16),
+        anniversary_award_points: r.int(17),
+        birthday_award_points: r.int(18),
     }
 }
 
@@ -33,7 +38,7 @@ impl Tx<'_> {
         self.conn
             .execute(
                 &format!(
-                    "INSERT INTO orgs ({COLUMNS}, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)"
+                    "INSERT INTO orgs ({COLUMNS}, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?15)"
                 ),
                 params![
                     &org.id,
@@ -50,7 +55,11 @@ impl Tx<'_> {
                     org.max_points_per_recognition,
                     org.allow_zero_point_posts,
                     org.require_value,
-                    org.created_at
+                    org.created_at,
+                    org.max_points_per_recipient_per_month,
+                    org.celebrations_enabled,
+                    org.anniversary_award_points,
+                    org.birthday_award_points
                 ],
             )
             .map_err(|e| {
@@ -91,7 +100,9 @@ impl Tx<'_> {
             .execute(
                 "UPDATE orgs SET name = ?2, timezone = ?3, plan = ?4, currency_emoji = ?5, currency_singular = ?6, \
                  currency_plural = ?7, point_value_minor = ?8, money_currency = ?9, default_allowance = ?10, \
-                 max_points_per_recognition = ?11, allow_zero_point_posts = ?12, require_value = ?13, updated_at = ?14 \
+                 max_points_per_recognition = ?11, allow_zero_point_posts = ?12, require_value = ?13, updated_at = ?14, \
+                 max_points_per_recipient_per_month = ?15, celebrations_enabled = ?16, anniversary_award_points = ?17, \
+                 birthday_award_points = ?18 \
                  WHERE id = ?1",
                 params![
                     &org.id,
@@ -107,7 +118,11 @@ impl Tx<'_> {
                     org.max_points_per_recognition,
                     org.allow_zero_point_posts,
                     org.require_value,
-                    now
+                    now,
+                    org.max_points_per_recipient_per_month,
+                    org.celebrations_enabled,
+                    org.anniversary_award_points,
+                    org.birthday_award_points
                 ],
             )
             .map_err(db)?;

@@ -20,6 +20,10 @@ fn org(slug: &str) -> Org {
         max_points_per_recognition: 50,
         allow_zero_point_posts: true,
         require_value: false,
+        max_points_per_recipient_per_month: None,
+        celebrations_enabled: true,
+        anniversary_award_points: 0,
+        birthday_award_points: 0,
         created_at: 1,
     }
 }

@@ -1,10 +1,10 @@
 //! Members and the directory import.
 
 use crate::api::json;
-use crate::http::{blocking, ApiCaller, ApiResult, JsonBody};
+use crate::http::{blocking, ApiCaller, ApiResult, JsonBody, QueryParams};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -47,7 +47,7 @@ impl ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = q.filter()?;
     let page =
@@ -102,7 +102,7 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 pub async fn import(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<ImportQuery>,
+    QueryParams(q): QueryParams<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     caller.require_admin()?;

@@ -4,11 +4,12 @@ mod account;
 mod directory;
 pub mod json;
 pub mod openapi;
+mod recognition;
 mod settings;
 mod system;
 
 use crate::AppState;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -30,5 +31,19 @@ pub fn routes() -> Router<AppState> {
             post(directory::import).layer(axum::extract::DefaultBodyLimit::max(directory::MAX_IMPORT_BYTES)),
         )
         .route("/api/v1/members/{id}", get(directory::get_one).patch(directory::patch))
+        .route("/api/v1/me/balance", get(recognition::my_balance))
+        .route("/api/v1/members/{id}/balance", get(recognition::member_balance))
+        .route("/api/v1/values", get(recognition::list_values).post(recognition::create_value))
+        .route("/api/v1/values/{id}", patch(recognition::patch_value))
+        .route("/api/v1/recognitions", get(recognition::feed).post(recognition::give))
+        .route("/api/v1/recognitions/{id}", get(recognition::get_one))
+        .route("/api/v1/recognitions/{id}/addons", post(recognition::add_on))
+        .route("/api/v1/recognitions/{id}/reactions", post(recognition::react))
+        .route("/api/v1/recognitions/{id}/comments", get(recognition::comments).post(recognition::comment))
+        .route("/api/v1/recognitions/{id}/undo", post(recognition::undo))
+        .route("/api/v1/recognitions/{id}/hide", post(recognition::hide))
+        .route("/api/v1/awards", post(recognition::award))
+        .route("/api/v1/allowances", put(recognition::set_allowances))
+        .route("/api/v1/ledger", get(recognition::ledger))
         .fallback(system::not_found)
 }

@@ -62,7 +62,23 @@ pub const ROUTES: &[(&str, &str, &str, Option<&str>, u16, Option<&str>)] = &[
         Some("MemberChanges"),
         200,
         Some("Member"),
-    ),
+    ),    ("get", "/api/v1/me/balance", "The caller's allowance this month and earned balance", None, 200, Some("Balance")),
+    ("get", "/api/v1/members/{id}/balance", "A member's balances (the member or admins)", None, 200, Some("Balance")),
+    ("get", "/api/v1/values", "Company values, archived last", None, 200, Some("Page")),
+    ("post", "/api/v1/values", "Create a company value (admins)", Some("NewValue"), 201, Some("Value")),
+    ("patch", "/api/v1/values/{id}", "Rename, re-emoji, reorder or archive a value (admins)", Some("ValueChanges"), 200, Some("Value")),
+    ("post", "/api/v1/recognitions", "Give recognition (accepts Idempotency-Key)", Some("GiveRequest"), 201, Some("Recognition")),
+    ("get", "/api/v1/recognitions", "The feed, newest first; filters `member`, `value`, `department`", None, 200, Some("Page")),
+    ("get", "/api/v1/recognitions/{id}", "One recognition with its comments", None, 200, Some("Recognition")),
+    ("post", "/api/v1/recognitions/{id}/addons", "Add points from your allowance to every recipient (accepts Idempotency-Key)", Some("Addon"), 201, Some("Recognition")),
+    ("post", "/api/v1/recognitions/{id}/reactions", "Toggle an emoji reaction", Some("Reaction"), 200, Some("Recognition")),
+    ("get", "/api/v1/recognitions/{id}/comments", "Comments, oldest first", None, 200, Some("Page")),
+    ("post", "/api/v1/recognitions/{id}/comments", "Comment on a recognition", Some("CommentRequest"), 201, Some("Comment")),
+    ("post", "/api/v1/recognitions/{id}/undo", "The giver takes a recognition back within 5 minutes", None, 204, None),
+    ("post", "/api/v1/recognitions/{id}/hide", "Hide a recognition and reverse its points (admins)", None, 204, None),
+    ("post", "/api/v1/awards", "Award points from the company budget (admins; accepts Idempotency-Key)", Some("AwardRequest"), 201, Some("Recognition")),
+    ("put", "/api/v1/allowances", "Change the monthly allowance of some members or everyone (admins)", Some("AllowanceChange"), 200, None),
+    ("get", "/api/v1/ledger", "Ledger entries of the caller, or of `member` for admins", None, 200, Some("Page")),
 ];
 
 fn schema_ref(name: &str) -> Value {
@@ -129,6 +145,8 @@ fn schemas() -> Value {
             ("default_allowance", json!({"type": "integer", "minimum": 0})),
             ("max_points_per_recognition", json!({"type": "integer", "minimum": 1})),
             ("allow_zero_point_posts", json!({"type": "boolean"})), ("require_value", json!({"type": "boolean"})),
+            ("max_points_per_recipient_per_month", nullable("integer")), ("celebrations_enabled", json!({"type": "boolean"})),
+            ("anniversary_award_points", json!({"type": "integer", "minimum": 0})), ("birthday_award_points", json!({"type": "integer", "minimum": 0})),
         ]),
         "Signup": object(&["org_name", "org_slug", "name", "email", "password"], &[
             ("org_name", string()), ("org_slug", string()), ("timezone", string()),
@@ -139,6 +157,50 @@ fn schemas() -> Value {
         "TokenRequest": object(&["name"], &[("name", string())]),
         "Token": object(&["id", "name"], &[("id", string()), ("name", string()), ("token", string()), ("created_at", string())]),
         "Page": object(&["items", "next_cursor"], &[("items", json!({"type": "array", "items": {}})), ("next_cursor", nullable("string"))]),
+        "Balance": object(&["allowance", "earned"], &[
+            ("allowance", object(&["period", "total", "remaining", "resets_at"], &[
+                ("period", string()), ("total", json!({"type": "integer"})), ("remaining", json!({"type": "integer"})), ("resets_at", string()),
+            ])),
+            ("earned", object(&["balance"], &[("balance", json!({"type": "integer"}))])),
+        ]),
+        "Value": object(&["id", "name", "emoji", "archived"], &[
+            ("id", string()), ("name", string()), ("emoji", string()), ("description", string()),
+            ("position", json!({"type": "integer"})), ("archived", json!({"type": "boolean"})),
+        ]),
+        "NewValue": object(&["name", "emoji"], &[("name", string()), ("emoji", string()), ("description", string()), ("position", json!({"type": "integer"}))]),
+        "ValueChanges": object(&[], &[
+            ("name", string()), ("emoji", string()), ("description", string()),
+            ("position", json!({"type": "integer"})), ("archived", json!({"type": "boolean"})),
+        ]),
+        "GiveRequest": object(&["recipients", "message"], &[
+            ("recipients", json!({"type": "array", "items": {"type": "string"}, "description": "member ids or e-mails"})),
+            ("points", json!({"type": "integer", "minimum": 0, "description": "per recipient"})),
+            ("split_total", json!({"type": ["integer", "null"], "minimum": 0, "description": "a pot divided among the recipients"})),
+            ("message", json!({"type": "string", "minLength": 1, "maxLength": 2000})),
+            ("values", json!({"type": "array", "items": {"type": "string"}, "description": "value ids or names"})),
+            ("key_result_id", nullable("string")),
+        ]),
+        "AwardRequest": object(&["recipients", "points", "message"], &[
+            ("recipients", json!({"type": "array", "items": {"type": "string"}})),
+            ("points", json!({"type": "integer", "minimum": 1})), ("message", string()),
+            ("values", json!({"type": "array", "items": {"type": "string"}})),
+        ]),
+        "Recognition": object(&["id", "giver_id", "recipient_ids", "points", "message", "value_ids", "created_at", "reactions", "comment_count"], &[
+            ("id", string()), ("kind", json!({"type": "string", "enum": ["peer", "award", "celebration"]})),
+            ("giver_id", nullable("string")), ("recipient_ids", json!({"type": "array", "items": {"type": "string"}})),
+            ("points", json!({"type": "integer"})), ("message", string()),
+            ("value_ids", json!({"type": "array", "items": {"type": "string"}})), ("created_at", string()),
+            ("reactions", json!({"type": "array", "items": object(&["emoji", "count"], &[("emoji", string()), ("count", json!({"type": "integer"}))])})),
+            ("comment_count", json!({"type": "integer"})),
+        ]),
+        "Addon": object(&["points"], &[("points", json!({"type": "integer", "minimum": 1}))]),
+        "Reaction": object(&["emoji"], &[("emoji", string())]),
+        "CommentRequest": object(&["body"], &[("body", json!({"type": "string", "minLength": 1, "maxLength": 2000}))]),
+        "Comment": object(&["id", "member_id", "body", "created_at"], &[("id", string()), ("member_id", string()), ("body", string()), ("created_at", string())]),
+        "AllowanceChange": object(&["amount"], &[
+            ("members", json!({"type": "array", "items": {"type": "string"}, "description": "absent: everyone"})),
+            ("amount", json!({"type": "integer", "minimum": 0})),
+        ]),
         "ImportReport": object(&["dry_run", "rows", "created", "updated", "unchanged", "skipped"], &[
             ("dry_run", json!({"type": "boolean"})), ("rows", json!({"type": "integer"})),
             ("created", json!({"type": "integer"})), ("updated", json!({"type": "integer"})),
@@ -185,6 +247,9 @@ pub fn spec() -> Value {
                 json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}),
             );
             params.push(json!({"name": "cursor", "in": "query", "schema": {"type": "string"}}));
+        }
+        if *method == "post" && matches!(*path, "/api/v1/recognitions" | "/api/v1/awards" | "/api/v1/recognitions/{id}/addons") {
+            params.push(json!({"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}));
         }
         if *path == "/api/v1/members/import" {
             params.push(json!({"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}));

@@ -1,9 +1,9 @@
 //! Organisation settings and the audit log.
 
 use crate::api::json;
-use crate::http::{blocking, ApiCaller, ApiResult, JsonBody};
+use crate::http::{blocking, ApiCaller, ApiResult, JsonBody, QueryParams};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use plaudit_domain::org::OrgPatch;
 use serde::Deserialize;
@@ -31,7 +31,7 @@ pub struct PageQuery {
 pub async fn audit_log(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<PageQuery>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
     caller.require_admin()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 100);

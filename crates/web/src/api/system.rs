@@ -1,11 +1,10 @@
 //! Liveness, readiness and Prometheus metrics.
 
-use crate::http::{blocking, ApiError, ApiResult};
+use crate::http::{blocking, ApiResult};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use plaudit_domain::Error;
 use std::sync::atomic::Ordering;
 
 pub async fn healthz() -> &'static str {
@@ -40,6 +39,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError(Error::not_found("page"))
+/// Unknown paths: problem+json, or an HTML page for a browser outside `/api/`.
+pub async fn not_found(
+    state: State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    crate::pages::fallback(state, uri, headers).await
 }

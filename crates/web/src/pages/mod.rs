@@ -1,10 +1,254 @@
-//! The server-rendered web app.
+//! The server-rendered web app: maud templates over the same use cases as
+//! the API. Every page is plain HTML that works without JavaScript; forms
+//! post back to the page they came from and show the app's errors next to
+//! the field they are about.
+//!
+//! - `layout`: the page shell (header, nav, skip link), error pages, form helpers
+//! - `account`: sign-up, sign-in, sign-out
+//! - `directory`: the directory, member profiles and the admin's member editor
+//! - `settings`: organisation settings
+//! - `assets`: the embedded stylesheet and script
 
+mod account;
+mod assets;
+mod directory;
+mod layout;
+mod settings;
+
+use crate::http::{blocking, clear_session_cookie, cookie, csrf_matches, SESSION_COOKIE};
 use crate::AppState;
-use axum::response::Redirect;
-use axum::routing::get;
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
+use plaudit_app::{App, Caller};
+use plaudit_domain::{Error, ErrorKind};
+use serde::de::DeserializeOwned;
+
+pub use layout::not_found_page;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(|| async { Redirect::to("/signin") }))
+    Router::new()
+        .route("/", get(index))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/signin", get(account::signin_form).post(account::signin))
+        .route("/signout", post(account::signout))
+        .route("/directory", get(directory::directory))
+        .route("/members/{id}", get(directory::profile))
+        .route("/members/{id}/edit", get(directory::edit_form).post(directory::edit))
+        .route("/settings", get(settings::settings_form).post(settings::save))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// `/`: the directory for someone signed in, else the sign-in form.
+async fn index(caller: Option<PageCaller>) -> Redirect {
+    match caller {
+        Some(_) => Redirect::to("/directory"),
+        None => Redirect::to("/signin"),
+    }
+}
+
+/// Runs app work off the async threads and hands back the app's own error.
+pub(crate) async fn run<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&App) -> plaudit_domain::Result<T> + Send + 'static,
+) -> Result<T, Error> {
+    blocking(&state.app, f).await.map_err(|e| e.0)
+}
+
+/// The signed-in member of a page request. Without a valid session the
+/// request is sent to `/signin` (coming back here afterwards), not answered
+/// with a JSON error.
+pub struct PageCaller(pub Caller);
+
+async fn session_caller(headers: &HeaderMap, state: &AppState) -> Result<Option<Caller>, Error> {
+    let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_string) else { return Ok(None) };
+    if token.is_empty() {
+        return Ok(None);
+    }
+    match run(state, move |app| app.caller_from_session(&token)).await {
+        Ok(caller) => Ok(Some(caller)),
+        Err(e) if e.kind == ErrorKind::Unauthenticated => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match session_caller(&parts.headers, state).await {
+            Ok(Some(caller)) => Ok(PageCaller(caller)),
+            Ok(None) => {
+                let target = if parts.method.is_safe() {
+                    let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                    format!("/signin?{}", query_string(&[("next", here)]))
+                } else {
+                    "/signin".to_string()
+                };
+                let mut resp = Redirect::to(&target).into_response();
+                if cookie(&parts.headers, SESSION_COOKIE).is_some() {
+                    // A stale cookie: drop it.
+                    let clear = clear_session_cookie(state.options.secure_cookies);
+                    if let Ok(v) = clear.parse() {
+                        resp.headers_mut().append(header::SET_COOKIE, v);
+                    }
+                }
+                Err(resp)
+            }
+            Err(e) => Err(layout::error_page(None, &e)),
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Response> {
+        match session_caller(&parts.headers, state).await {
+            Ok(caller) => Ok(caller.map(PageCaller)),
+            Err(e) => Err(layout::error_page(None, &e)),
+        }
+    }
+}
+
+/// A signed-in admin; anyone else gets a 403 page.
+pub struct AdminCaller(pub Caller);
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let PageCaller(caller) = <PageCaller as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        match caller.require_admin() {
+            Ok(()) => Ok(AdminCaller(caller)),
+            Err(e) => Err(layout::error_page(Some(&caller), &e)),
+        }
+    }
+}
+
+/// A URL-encoded form body; a body that does not parse gets an HTML 400 page.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(PageForm(v)),
+            Err(rejection) => Err(layout::status_page(
+                None,
+                StatusCode::BAD_REQUEST,
+                "The form could not be read",
+                &format!("The server could not read what was sent: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// Query parameters; a query string that does not parse gets an HTML 400 page.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(PageQuery(v)),
+            Err(rejection) => Err(layout::status_page(
+                None,
+                StatusCode::BAD_REQUEST,
+                "The address could not be read",
+                &format!("The query string of this address is not valid: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// Refuses a signed-in form post whose hidden `csrf` field is not the session's token.
+pub(crate) fn check_csrf(caller: &Caller, sent: &str) -> Result<(), Response> {
+    if csrf_matches(caller.csrf_token.as_deref(), sent) {
+        Ok(())
+    } else {
+        Err(csrf_refused(Some(caller)))
+    }
+}
+
+pub(crate) fn csrf_refused(caller: Option<&Caller>) -> Response {
+    layout::status_page(
+        caller,
+        StatusCode::FORBIDDEN,
+        "The form could not be verified",
+        "This form was not sent from a page of this site, or it expired. Go back, reload the page and try again.",
+    )
+}
+
+/// Percent-encodes every byte outside RFC 3986's unreserved set.
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `a=1&b=2` from pairs, leaving out empty values.
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A place on this site to go back to after signing in; anything else
+/// (another host, `//evil`, odd characters) falls back to the directory.
+pub(crate) fn safe_next(next: &str) -> &str {
+    let b = next.as_bytes();
+    let local = b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
+        && b.iter().all(|c| (0x21..0x7f).contains(c))
+        && !next.starts_with("/signin")
+        && !next.starts_with("/signup")
+        && next.len() <= 2000;
+    if local {
+        next
+    } else {
+        "/directory"
+    }
+}
+
+/// The fallback for paths no route knows: an HTML page for browsers,
+/// problem+json for everyone else (and always under `/api/`).
+pub async fn fallback(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let api_path = ["/api/", "/scim/", "/integrations/"].iter().any(|p| uri.path().starts_with(p));
+    if !wants_html || api_path {
+        return crate::http::ApiError(Error::not_found("page")).into_response();
+    }
+    let caller = session_caller(&headers, &state).await.ok().flatten();
+    not_found_page(caller.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/members/abc?x=1"), "/members/abc?x=1");
+        for bad in ["//evil.example", "/\\evil", "https://evil.example", "", "/a b", "/signin?next=/x"] {
+            assert_eq!(safe_next(bad), "/directory", "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_strings_encode_any_script() {
+        assert_eq!(
+            query_string(&[("q", "徐东"), ("department", ""), ("status", "all")]),
+            "q=%E5%BE%90%E4%B8%9C&status=all"
+        );
+        assert_eq!(query_string(&[("q", "a&b=c d")]), "q=a%26b%3Dc%20d");
+    }
 }

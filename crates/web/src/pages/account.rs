@@ -1,0 +1,351 @@
+//! Sign-up, sign-in and sign-out.
+//!
+//! Before there is a session, forms are protected by a double-submit token:
+//! a short-lived `plaudit_csrf` cookie (HttpOnly, SameSite=Strict) and the
+//! same value in a hidden field; a post whose two values differ is refused.
+
+use super::layout::{error_summary, html_response, page, Field, FormError, Nav};
+use super::{check_csrf, query_string, run, safe_next, PageCaller, PageForm, PageQuery};
+use crate::http::{clear_session_cookie, cookie, csrf_matches, session_cookie, SESSION_COOKIE};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use plaudit_app::orgs::NewOrg;
+use plaudit_app::NewSession;
+use plaudit_domain::org::Plan;
+use plaudit_domain::ErrorKind;
+use serde::Deserialize;
+
+pub const FORM_CSRF_COOKIE: &str = "plaudit_csrf";
+const FORM_CSRF_MAX_AGE_SECS: i64 = 30 * 60;
+
+fn plausible_token(t: &str) -> bool {
+    (16..=128).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The pre-session token of this browser, or a new one.
+fn form_token(headers: &HeaderMap) -> String {
+    match cookie(headers, FORM_CSRF_COOKIE) {
+        Some(t) if plausible_token(t) => t.to_string(),
+        _ => plaudit_app::auth::random_token(),
+    }
+}
+
+fn form_token_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{FORM_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+fn with_cookie(mut resp: Response, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// A form page that (re)sets the pre-session token it carries.
+fn form_page(state: &AppState, status: StatusCode, token: &str, markup: Markup) -> Response {
+    let resp = html_response(status, markup);
+    with_cookie(resp, &form_token_cookie(token, FORM_CSRF_MAX_AGE_SECS, state.options.secure_cookies))
+}
+
+/// Whether a pre-session form post carries the token its cookie holds.
+fn form_token_ok(headers: &HeaderMap, sent: &str) -> bool {
+    csrf_matches(cookie(headers, FORM_CSRF_COOKIE), sent)
+}
+
+fn expired_form() -> FormError {
+    FormError::general(
+        "This form had expired or was not sent from this site. Please check the details and send it again.",
+    )
+}
+
+/// Signs the new session in: its cookie, the pre-session token dropped, and on to `to`.
+fn signed_in(state: &AppState, s: &NewSession, to: &str) -> Response {
+    let max_age = (s.expires_at - plaudit_app::now_ms()) / 1000;
+    let resp = Redirect::to(to).into_response();
+    let resp = with_cookie(resp, &session_cookie(&s.token, max_age, state.options.secure_cookies));
+    with_cookie(resp, &form_token_cookie("", 0, state.options.secure_cookies))
+}
+
+// ---------------------------------------------------------------- sign-up
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignupForm {
+    pub csrf: String,
+    pub org_name: String,
+    pub org_slug: String,
+    pub timezone: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// The app's field names and this form's inputs.
+const SIGNUP_FIELDS: &[(&str, &str)] = &[
+    ("name", "org_name"),
+    ("slug", "org_slug"),
+    ("timezone", "timezone"),
+    ("display_name", "name"),
+    ("email", "email"),
+    ("password", "password"),
+];
+
+const SIGNUP_LABELS: &[(&str, &str)] = &[
+    ("org_name", "Organisation name"),
+    ("org_slug", "Short name"),
+    ("timezone", "Time zone"),
+    ("name", "Your name"),
+    ("email", "E-mail"),
+    ("password", "Password"),
+];
+
+fn signup_disabled_page() -> Response {
+    let body = html! {
+        div.narrow {
+            h1 { "Create an organisation" }
+            div.notice.notice-warning role="status" {
+                p { "Sign-up is turned off on this server. Ask its operator to create an organisation for you." }
+            }
+            p { "Already have an account? " a href="/signin" { "Sign in" } }
+        }
+    };
+    html_response(StatusCode::FORBIDDEN, page(None, Nav::None, "Sign-up is turned off", body))
+}
+
+fn signup_page(token: &str, f: &SignupForm, error: Option<&FormError>) -> Markup {
+    let body = html! {
+        div.narrow {
+            h1 { "Create an organisation" }
+            p.lead { "Start recognising the people you work with. Free for up to 50 active members." }
+            (error_summary(error, SIGNUP_LABELS))
+            form.form method="post" action="/signup" novalidate {
+                input type="hidden" name="csrf" value=(token);
+                fieldset {
+                    legend { "Your organisation" }
+                    (Field::new("org_name", "Organisation name", &f.org_name).required().autocomplete("organization").render(error))
+                    (Field::new("org_slug", "Short name", &f.org_slug).required().no_spellcheck()
+                        .hint("Lower-case letters, digits and hyphens, e.g. acme. Everyone uses it to sign in.").render(error))
+                    (Field::new("timezone", "Time zone", &f.timezone).list("timezones").no_spellcheck().fill_timezone()
+                        .hint("An IANA time zone such as Europe/Oslo; months and anniversaries follow it. Empty means UTC.").render(error))
+                    (timezone_datalist())
+                }
+                fieldset {
+                    legend { "You, the owner" }
+                    (Field::new("name", "Your name", &f.name).required().autocomplete("name").render(error))
+                    (Field::new("email", "E-mail", &f.email).kind("email").required().autocomplete("email").no_spellcheck().render(error))
+                    (Field::new("password", "Password", "").kind("password").required().autocomplete("new-password")
+                        .hint("At least 10 characters.").render(error))
+                }
+                div.actions { button.button type="submit" { "Create organisation" } }
+            }
+            p { "Already have an account? " a href="/signin" { "Sign in" } }
+        }
+    };
+    page(None, Nav::None, "Create an organisation", body)
+}
+
+/// The time zones the server knows, as suggestions for a time zone input.
+pub fn timezone_datalist() -> Markup {
+    let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_string()).collect();
+    names.retain(|n| n.contains('/') || n == "UTC");
+    names.sort();
+    html! {
+        datalist #timezones {
+            @for n in &names { option value=(n) {} }
+        }
+    }
+}
+
+pub async fn signup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.app.config.signup_enabled {
+        return signup_disabled_page();
+    }
+    let token = form_token(&headers);
+    form_page(&state, StatusCode::OK, &token, signup_page(&token, &SignupForm::default(), None))
+}
+
+pub async fn signup(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<SignupForm>) -> Response {
+    if !state.app.config.signup_enabled {
+        return signup_disabled_page();
+    }
+    let token = form_token(&headers);
+    if !form_token_ok(&headers, &f.csrf) {
+        return form_page(&state, StatusCode::FORBIDDEN, &token, signup_page(&token, &f, Some(&expired_form())));
+    }
+    let new = NewOrg {
+        name: f.org_name.clone(),
+        slug: f.org_slug.trim().to_lowercase(),
+        timezone: f.timezone.clone(),
+        plan: Plan::Free,
+        owner_email: f.email.clone(),
+        owner_name: f.name.clone(),
+        owner_password: Some(f.password.clone()),
+    };
+    if f.name.trim().is_empty() {
+        let e = FormError::on("name", "Enter your name");
+        return form_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &token, signup_page(&token, &f, Some(&e)));
+    }
+    match run(&state, move |app| app.sign_up(new)).await {
+        Ok((_, session)) => signed_in(&state, &session, "/directory"),
+        Err(e) if e.code == "signup_disabled" => signup_disabled_page(),
+        Err(e) => {
+            let status = crate::http::status_of(e.kind);
+            let fe = FormError::from_error(&e, SIGNUP_FIELDS);
+            form_page(&state, status, &token, signup_page(&token, &f, Some(&fe)))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SigninForm {
+    pub csrf: String,
+    pub org: String,
+    pub email: String,
+    pub password: String,
+    pub next: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SigninQuery {
+    pub org: String,
+    pub next: String,
+    pub signed_out: String,
+}
+
+const SIGNIN_LABELS: &[(&str, &str)] = &[("org", "Organisation"), ("email", "E-mail"), ("password", "Password")];
+
+fn signin_page(
+    state: &AppState,
+    token: &str,
+    f: &SigninForm,
+    error: Option<&FormError>,
+    notice: Option<&str>,
+) -> Markup {
+    let body = html! {
+        div.narrow {
+            h1 { "Sign in" }
+            @if let Some(n) = notice { div.notice role="status" { p { (n) } } }
+            (error_summary(error, SIGNIN_LABELS))
+            form.form.card method="post" action="/signin" novalidate {
+                input type="hidden" name="csrf" value=(token);
+                @if !f.next.is_empty() { input type="hidden" name="next" value=(safe_next(&f.next)); }
+                (Field::new("org", "Organisation", &f.org).required().no_spellcheck().autocomplete("organization")
+                    .hint("Your organisation's short name, e.g. acme.").render(error))
+                (Field::new("email", "E-mail", &f.email).kind("email").required().autocomplete("username").no_spellcheck().render(error))
+                (Field::new("password", "Password", "").kind("password").required().autocomplete("current-password").render(error))
+                div.actions { button.button type="submit" { "Sign in" } }
+            }
+            @if state.app.config.signup_enabled {
+                p { "New to Plaudit? " a href="/signup" { "Create an organisation" } }
+            }
+        }
+    };
+    page(None, Nav::None, "Sign in", body)
+}
+
+pub async fn signin_form(
+    State(state): State<AppState>,
+    caller: Option<PageCaller>,
+    headers: HeaderMap,
+    PageQuery(q): PageQuery<SigninQuery>,
+) -> Response {
+    if caller.is_some() {
+        return Redirect::to(safe_next(&q.next)).into_response();
+    }
+    let token = form_token(&headers);
+    let notice = (!q.signed_out.is_empty()).then_some("You are signed out.");
+    let f = SigninForm { org: q.org, next: q.next, ..Default::default() };
+    form_page(&state, StatusCode::OK, &token, signin_page(&state, &token, &f, None, notice))
+}
+
+pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<SigninForm>) -> Response {
+    let token = form_token(&headers);
+    if !form_token_ok(&headers, &f.csrf) {
+        return form_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &token,
+            signin_page(&state, &token, &f, Some(&expired_form()), None),
+        );
+    }
+    let missing = [
+        ("org", &f.org, "Enter your organisation's short name"),
+        ("email", &f.email, "Enter your e-mail"),
+        ("password", &f.password, "Enter your password"),
+    ]
+    .into_iter()
+    .find(|(_, v, _)| v.trim().is_empty());
+    if let Some((field, _, message)) = missing {
+        let e = FormError::on(field, message);
+        return form_page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            signin_page(&state, &token, &f, Some(&e), None),
+        );
+    }
+    let (org, email, password) = (f.org.trim().to_lowercase(), f.email.clone(), f.password.clone());
+    match run(&state, move |app| app.sign_in(&org, &email, &password)).await {
+        Ok(session) => signed_in(&state, &session, safe_next(&f.next)),
+        Err(e) => {
+            let status = crate::http::status_of(e.kind);
+            let fe = match e.code {
+                "invalid_credentials" => {
+                    FormError::general("The organisation, e-mail or password is wrong. Check them and try again.")
+                }
+                "member_inactive" => FormError::general(
+                    "This account is deactivated. Ask an admin of your organisation to reactivate it.",
+                ),
+                "rate_limited" => {
+                    let wait = e.retry_after.unwrap_or(1);
+                    let unit = if wait == 1 { "second" } else { "seconds" };
+                    FormError::general(format!("Too many failed sign-ins. Try again in {wait} {unit}."))
+                }
+                _ => FormError::from_error(&e, &[("org", "org"), ("email", "email"), ("password", "password")]),
+            };
+            let mut resp = form_page(&state, status, &token, signin_page(&state, &token, &f, Some(&fe), None));
+            if e.kind == ErrorKind::RateLimited {
+                if let Some(secs) = e.retry_after {
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+            }
+            resp
+        }
+    }
+}
+
+// ---------------------------------------------------------------- sign-out
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignoutForm {
+    pub csrf: String,
+}
+
+pub async fn signout(
+    State(state): State<AppState>,
+    caller: Option<PageCaller>,
+    headers: HeaderMap,
+    PageForm(f): PageForm<SignoutForm>,
+) -> Response {
+    if let Some(PageCaller(caller)) = &caller {
+        if let Err(refused) = check_csrf(caller, &f.csrf) {
+            return refused;
+        }
+        if let Some(token) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {
+            if let Err(e) = run(&state, move |app| app.sign_out(&token)).await {
+                return super::layout::error_page(Some(caller), &e);
+            }
+        }
+    }
+    let to = format!("/signin?{}", query_string(&[("signed_out", "1")]));
+    with_cookie(Redirect::to(&to).into_response(), &clear_session_cookie(state.options.secure_cookies))
+}
