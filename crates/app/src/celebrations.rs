@@ -47,7 +47,7 @@ impl App {
                     if m.profile.birthday == day {
                         occasions.push(("birthday", format!("Happy birthday, {name}! 🎂"), org.birthday_award_points));
                     }
-                    if let Some(start) = m.profile.start_date.parse::<jiff::civil::Date>().ok() {
+                    if let Ok(start) = m.profile.start_date.parse::<jiff::civil::Date>() {
                         let years = i64::from(today.year() - start.year());
                         if years >= 1 && m.profile.start_date.ends_with(&day) {
                             occasions.push((

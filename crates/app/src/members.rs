@@ -310,7 +310,7 @@ impl App {
                 Some(&caller.member.id),
                 action,
                 &m.id,
-                &audit_details(serde_json::to_value(&changes_summary(&before, &m)).unwrap_or_default()),
+                &audit_details(serde_json::to_value(changes_summary(&before, &m)).unwrap_or_default()),
                 now,
             )?;
             Ok(m)

@@ -27,23 +27,6 @@ pub fn like_pattern(term: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_key_lowercases_every_script() {
-        assert_eq!(search_key(&["Valérie Alexandre", "", "VA@Example.com"]), "valérie alexandre va@example.com");
-        assert_eq!(search_key(&["ÅSA"]), "åsa");
-        assert_eq!(search_key(&["राहुल"]), "राहुल");
-    }
-
-    #[test]
-    fn like_pattern_escapes_wildcards() {
-        assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
-    }
-}
-
 /// Lower-case with the common Latin accents removed: `Équipe` → `equipe`.
 /// Used where people type names from memory (`#value` tags).
 pub fn fold(s: &str) -> String {
@@ -68,4 +51,21 @@ pub fn fold(s: &str) -> String {
             other => other,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_key_lowercases_every_script() {
+        assert_eq!(search_key(&["Valérie Alexandre", "", "VA@Example.com"]), "valérie alexandre va@example.com");
+        assert_eq!(search_key(&["ÅSA"]), "åsa");
+        assert_eq!(search_key(&["राहुल"]), "राहुल");
+    }
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
+    }
 }

@@ -122,7 +122,7 @@ impl Store {
 
     /// Applies pending migrations; returns the versions applied now.
     pub fn migrate(&self) -> Result<Vec<String>> {
-        self.write(|tx| migrations::apply(tx))
+        self.write(migrations::apply)
     }
 
     /// Whether the database answers (readiness).

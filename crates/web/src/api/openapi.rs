@@ -4,7 +4,9 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 /// (method, path, summary, request body schema, success status, success schema)
-pub const ROUTES: &[(&str, &str, &str, Option<&str>, u16, Option<&str>)] = &[
+pub type RouteDoc = (&'static str, &'static str, &'static str, Option<&'static str>, u16, Option<&'static str>);
+
+pub const ROUTES: &[RouteDoc] = &[
     ("get", "/api/v1/openapi.json", "This document", None, 200, None),
     (
         "post",
