@@ -155,14 +155,14 @@ export async function newPage(browser, baseURL) {
   return { context, page };
 }
 
-/** Signs in through the form and waits for the directory. */
+/** Signs in through the form and waits for the landing page, the feed. */
 export async function signIn(page, email, { org = DEMO.org, password = DEMO.password } = {}) {
   await page.goto('/signin');
   await page.getByLabel('Organisation').fill(org);
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/directory');
+  await page.waitForURL((u) => u.pathname === '/feed');
 }
 
 /** Waits until the locator's text matches `pattern`, failing with what it saw. */

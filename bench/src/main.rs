@@ -36,7 +36,9 @@ fn main() {
         std::process::exit(2);
     }
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let dir = args.get(3).cloned().unwrap_or_else(|| std::env::temp_dir().join(format!("plaudit-bench-{}", std::process::id())).display().to_string());
+    let dir = args.get(3).cloned().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("plaudit-bench-{}", std::process::id())).display().to_string()
+    });
     let store = Store::open(&format!("sqlite://{dir}/plaudit.db")).expect("open");
     store.migrate().expect("migrate");
     let app = App::new(store, Config::default());
@@ -52,12 +54,20 @@ fn main() {
             owner_password: None,
         })
         .expect("org");
-    let csv = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/app/demo/directory.csv")).expect("directory.csv");
+    let csv =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/app/demo/directory.csv")).expect("directory.csv");
     app.import_members("bench", None, &CsvBytes(&csv), false, &|_, _| {}).expect("import");
     let admin = app.caller_for(&org.id, &owner.id).expect("caller");
     let values: Vec<String> = ["Teamwork", "Ownership", "Curiosity", "Kindness", "Customer first"]
         .iter()
-        .map(|name| app.create_value(&admin, NewValue { name: name.to_string(), emoji: "⭐".into(), description: String::new(), position: None }).expect("value").id)
+        .map(|name| {
+            app.create_value(
+                &admin,
+                NewValue { name: name.to_string(), emoji: "⭐".into(), description: String::new(), position: None },
+            )
+            .expect("value")
+            .id
+        })
         .collect();
     let active = MemberFilter { status: Some(Status::Active), ..Default::default() };
     let mut members = Vec::new();
@@ -81,7 +91,8 @@ fn main() {
             .write(|tx| {
                 for i in first..(first + batch).min(n) {
                     let giver = &members[rng.below(members.len())].0;
-                    let mut recipients = vec![Recipient { member_id: members[rng.below(members.len())].0.clone(), points: 10 }];
+                    let mut recipients =
+                        vec![Recipient { member_id: members[rng.below(members.len())].0.clone(), points: 10 }];
                     if rng.below(3) == 0 {
                         let other = members[rng.below(members.len())].0.clone();
                         if other != recipients[0].member_id {
@@ -143,6 +154,11 @@ fn main() {
             cursor = page.next_cursor;
         }
         times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        println!("feed page of 50, {name:<18} p50 {:6.2} ms   p99 {:6.2} ms   max {:6.2} ms", percentile(&times, 0.5), percentile(&times, 0.99), times[times.len() - 1]);
+        println!(
+            "feed page of 50, {name:<18} p50 {:6.2} ms   p99 {:6.2} ms   max {:6.2} ms",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times[times.len() - 1]
+        );
     }
 }

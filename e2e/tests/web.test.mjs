@@ -87,6 +87,7 @@ describe('web app', () => {
 
     await page.getByLabel('Password').fill(DEMO.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signing in goes back to the page asked for.
     await page.waitForURL((u) => u.pathname === '/directory');
     await expectText(page.getByTestId('current-member'), DEMO.adminName);
     await expectText(page.locator('header .brand'), 'Plaudit Demo Company');
@@ -105,6 +106,8 @@ describe('web app', () => {
   it('find members by a non-Latin name with the keyboard and open the profile', async () => {
     const page = await open();
     await signIn(page, DEMO.admin);
+    await page.getByRole('link', { name: 'Directory' }).click();
+    await page.waitForURL((u) => u.pathname === '/directory');
 
     // The first Tab reaches the skip link.
     await page.keyboard.press('Tab');
@@ -152,6 +155,7 @@ describe('web app', () => {
   it('an admin edits a member and sees the change on the profile', async () => {
     const page = await open();
     await signIn(page, DEMO.admin);
+    await page.goto('/directory');
     await page.getByLabel('Search by name or e-mail').fill('pierce.monk@example.com');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'Pierce Monk', exact: true }).click();

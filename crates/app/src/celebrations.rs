@@ -63,7 +63,10 @@ impl App {
                             if !tx.claim_celebration(&org.id, &m.id, occasion, i64::from(today.year()), &id)? {
                                 return Ok(false);
                             }
-                            let recipients = vec![Recipient { member_id: m.id.clone(), points: points.max(0) }];
+                            let recipients = vec![Recipient {
+                                member_id: m.id.clone(),
+                                points: if m.may_receive { points.max(0) } else { 0 },
+                            }];
                             post_award(tx, &org, &id, Kind::Celebration, None, &message, recipients, vec![], now)?;
                             Ok(true)
                         })?;

@@ -68,7 +68,12 @@ impl App {
         for (name, emoji, description) in DEMO_VALUES {
             let v = self.create_value(
                 &admin,
-                NewValue { name: name.to_string(), emoji: emoji.to_string(), description: description.to_string(), position: None },
+                NewValue {
+                    name: name.to_string(),
+                    emoji: emoji.to_string(),
+                    description: description.to_string(),
+                    position: None,
+                },
             )?;
             values.push(v.name);
         }

@@ -87,7 +87,15 @@ fn resets_on(org: &Org, month: &Month) -> String {
         .unwrap_or_default()
 }
 
-fn ledger(org_id: &str, member_id: Option<&str>, account: &str, kind: &str, amount: i64, reference: &str, now: i64) -> LedgerEntry {
+fn ledger(
+    org_id: &str,
+    member_id: Option<&str>,
+    account: &str,
+    kind: &str,
+    amount: i64,
+    reference: &str,
+    now: i64,
+) -> LedgerEntry {
     LedgerEntry {
         id: new_id(),
         org_id: org_id.to_string(),
@@ -104,20 +112,38 @@ fn ledger(org_id: &str, member_id: Option<&str>, account: &str, kind: &str, amou
 fn current_allowance(tx: &mut Tx, org: &Org, m: &Member, month: &Month, now: i64) -> Result<Allowance> {
     let total = monthly_allowance(org, m);
     if tx.open_allowance(&org.id, &m.id, &month.label, total)? {
-        tx.insert_entry(&ledger(&org.id, Some(&m.id), &account::allowance(&month.label), entry::ALLOWANCE_GRANT, total, &month.label, now))?;
+        tx.insert_entry(&ledger(
+            &org.id,
+            Some(&m.id),
+            &account::allowance(&month.label),
+            entry::ALLOWANCE_GRANT,
+            total,
+            &month.label,
+            now,
+        ))?;
     }
     Ok(tx.allowance(&org.id, &m.id, &month.label)?.unwrap_or(Allowance { total, spent: 0 }))
 }
 
 /// Charges `amount` to the giver's allowance or refuses with what is left.
-fn charge_allowance(tx: &mut Tx, org: &Org, giver: &Member, amount: i64, kind: &str, reference: &str, now: i64) -> Result<()> {
+fn charge_allowance(
+    tx: &mut Tx,
+    org: &Org,
+    giver: &Member,
+    amount: i64,
+    kind: &str,
+    reference: &str,
+    now: i64,
+) -> Result<()> {
     if amount == 0 {
         return Ok(());
     }
     let month = month_now(org, now)?;
     let allowance = current_allowance(tx, org, giver, &month, now)?;
     if !tx.spend_allowance(&org.id, &giver.id, &month.label, amount)? {
-        let left = allowance.remaining().max(0);
+        // Read again: a concurrent gift may have spent part of what the first
+        // read saw (the failed UPDATE waited for it, so this read sees it).
+        let left = tx.allowance(&org.id, &giver.id, &month.label)?.unwrap_or(allowance).remaining().max(0);
         let unit = if left == 1 { &org.currency.name_singular } else { &org.currency.name_plural };
         return Err(refusal(
             "insufficient_allowance",
@@ -133,7 +159,14 @@ fn charge_allowance(tx: &mut Tx, org: &Org, giver: &Member, amount: i64, kind: &
 
 /// Credits each recipient, in member-id order so concurrent transactions
 /// take row locks in the same order.
-fn credit_recipients(tx: &mut Tx, org_id: &str, recipients: &[Recipient], kind: &str, reference: &str, now: i64) -> Result<()> {
+fn credit_recipients(
+    tx: &mut Tx,
+    org_id: &str,
+    recipients: &[Recipient],
+    kind: &str,
+    reference: &str,
+    now: i64,
+) -> Result<()> {
     let mut sorted: Vec<&Recipient> = recipients.iter().filter(|r| r.points > 0).collect();
     sorted.sort_by(|a, b| a.member_id.cmp(&b.member_id));
     for r in sorted {
@@ -150,18 +183,28 @@ fn resolve_recipients(tx: &mut Tx, org_id: &str, giver_id: Option<&str>, given: 
         return Err(refusal("no_recipients", "recipients", "name at least one recipient"));
     }
     if given.len() > MAX_RECIPIENTS {
-        return Err(refusal("too_many_recipients", "recipients", format!("at most {MAX_RECIPIENTS} recipients at once")));
+        return Err(refusal(
+            "too_many_recipients",
+            "recipients",
+            format!("at most {MAX_RECIPIENTS} recipients at once"),
+        ));
     }
     let mut out: Vec<Member> = Vec::new();
     for who in given {
         let who = who.trim();
         let found = if who.contains('@') { tx.member_by_email(org_id, who)? } else { tx.member_by_id(org_id, who)? };
-        let m = found.ok_or_else(|| refusal("unknown_recipient", "recipients", format!("no member '{who}' in this organisation")))?;
+        let m = found.ok_or_else(|| {
+            refusal("unknown_recipient", "recipients", format!("no member '{who}' in this organisation"))
+        })?;
         if Some(m.id.as_str()) == giver_id {
             return Err(refusal("self_recognition", "recipients", "you cannot recognise yourself"));
         }
         if m.status != Status::Active {
-            return Err(refusal("recipient_inactive", "recipients", format!("{} is no longer active", m.profile.display_name)));
+            return Err(refusal(
+                "recipient_inactive",
+                "recipients",
+                format!("{} is no longer active", m.profile.display_name),
+            ));
         }
         if !m.may_receive {
             return Err(refusal(
@@ -185,7 +228,8 @@ fn resolve_values(tx: &mut Tx, org: &Org, given: &[String]) -> Result<Vec<String
             Some(found) => Some(found),
             None => tx.value_by_name(&org.id, v)?,
         };
-        let value = found.ok_or_else(|| refusal("unknown_value", "values", format!("there is no company value '{v}'")))?;
+        let value =
+            found.ok_or_else(|| refusal("unknown_value", "values", format!("there is no company value '{v}'")))?;
         if value.archived {
             return Err(refusal("value_archived", "values", format!("the value '{}' is archived", value.name)));
         }
@@ -218,7 +262,7 @@ fn check_monthly_cap(tx: &mut Tx, org: &Org, giver_id: &str, recipients: &[Recip
                 "recipient_monthly_cap",
                 "points",
                 format!(
-                    "you can give the same person at most {cap} {} a month; {} more would be over",
+                    "you can give the same person at most {cap} {} a month; you can give them {} more this month",
                     org.currency.name_plural,
                     (cap - already).max(0)
                 ),
@@ -274,7 +318,13 @@ impl App {
     }
 
     /// [`App::give`] at a given time (demo history, tests of month boundaries).
-    pub fn give_at(&self, caller: &Caller, req: &GiveRequest, idempotency_key: Option<&str>, now: i64) -> Result<Posted> {
+    pub fn give_at(
+        &self,
+        caller: &Caller,
+        req: &GiveRequest,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> Result<Posted> {
         validate_message("message", &req.message, MAX_MESSAGE_CHARS)?;
         if req.points < 0 || req.split_total.is_some_and(|t| t < 0) {
             return Err(refusal("validation_failed", "points", "points cannot be negative"));
@@ -293,11 +343,18 @@ impl App {
                 return Err(refusal(
                     "points_over_maximum",
                     "points",
-                    format!("at most {} {} per recipient in one recognition", org.max_points_per_recognition, org.currency.name_plural),
+                    format!(
+                        "at most {} {} per recipient in one recognition",
+                        org.max_points_per_recognition, org.currency.name_plural
+                    ),
                 ));
             }
             if total == 0 && !org.allow_zero_point_posts {
-                return Err(refusal("zero_points_not_allowed", "points", "recognition needs points in this organisation"));
+                return Err(refusal(
+                    "zero_points_not_allowed",
+                    "points",
+                    "recognition needs points in this organisation",
+                ));
             }
             if total > 0 && !giver.may_give {
                 return Err(Error::forbidden("you may not give points; you can still post recognition without points")
@@ -307,26 +364,15 @@ impl App {
             let value_ids = resolve_values(tx, &org, &req.values)?;
             let recipients: Vec<Recipient> =
                 members.iter().zip(&shares).map(|(m, p)| Recipient { member_id: m.id.clone(), points: *p }).collect();
-            check_monthly_cap(tx, &org, &giver.id, &recipients, now)?;
             let id = new_id();
+            // Charging first locks the giver's allowance row, so the giver's
+            // concurrent gifts check the cap one after another.
             charge_allowance(tx, &org, &giver, total, entry::GIVE, &id, now)?;
-            tx.insert_recognition(&Recognition {
-                id: id.clone(),
-                org_id: org.id.clone(),
-                kind: Kind::Peer,
-                giver_id: Some(giver.id.clone()),
-                points: most,
-                message: req.message.clone(),
-                key_result_id: req.key_result_id.clone().filter(|k| !k.is_empty()),
-                hidden: false,
-                undone: false,
-                created_at: now,
-                recipients: recipients.clone(),
-                value_ids,
-                reactions: vec![],
-                comment_count: 0,
-                addon_points: 0,
-            })?;
+            check_monthly_cap(tx, &org, &giver.id, &recipients, now)?;
+            let mut post =
+                new_post(&id, &org.id, Kind::Peer, Some(&giver.id), &req.message, recipients.clone(), value_ids, now);
+            post.key_result_id = req.key_result_id.clone().filter(|k| !k.is_empty());
+            tx.insert_recognition(&post)?;
             credit_recipients(tx, &org.id, &recipients, entry::RECEIVE, &id, now)?;
             Ok(id)
         })
@@ -337,7 +383,13 @@ impl App {
         self.award_at(caller, req, idempotency_key, now_ms())
     }
 
-    pub fn award_at(&self, caller: &Caller, req: &AwardRequest, idempotency_key: Option<&str>, now: i64) -> Result<Posted> {
+    pub fn award_at(
+        &self,
+        caller: &Caller,
+        req: &AwardRequest,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> Result<Posted> {
         caller.require_admin()?;
         validate_message("message", &req.message, MAX_MESSAGE_CHARS)?;
         if req.points <= 0 || req.points > 1_000_000 {
@@ -345,20 +397,33 @@ impl App {
         }
         self.once(caller, idempotency_key, request_hash("award", req), now, |tx, now| {
             let org = tx.org_by_id(&caller.org.id)?.ok_or_else(|| Error::not_found("organisation"))?;
-            let members = resolve_recipients(tx, &org.id, None, &req.recipients)?;
+            let members = resolve_recipients(tx, &org.id, Some(&caller.member.id), &req.recipients)?; // no awarding oneself
             let value_ids = resolve_values(tx, &org, &req.values)?;
             let id = new_id();
             let recipients: Vec<Recipient> =
                 members.iter().map(|m| Recipient { member_id: m.id.clone(), points: req.points }).collect();
             post_award(tx, &org, &id, Kind::Award, Some(&caller.member.id), &req.message, recipients, value_ids, now)?;
-            tx.insert_audit(&org.id, Some(&caller.member.id), "award.created", &id, &audit_details(serde_json::json!({"points": req.points, "recipients": req.recipients.len()})), now)?;
+            tx.insert_audit(
+                &org.id,
+                Some(&caller.member.id),
+                "award.created",
+                &id,
+                &audit_details(serde_json::json!({"points": req.points, "recipients": req.recipients.len()})),
+                now,
+            )?;
             Ok(id)
         })
     }
 
     /// "+10 from me too": points from the caller's allowance to every
     /// recipient of an existing post.
-    pub fn add_on(&self, caller: &Caller, recognition_id: &str, points: i64, idempotency_key: Option<&str>) -> Result<Posted> {
+    pub fn add_on(
+        &self,
+        caller: &Caller,
+        recognition_id: &str,
+        points: i64,
+        idempotency_key: Option<&str>,
+    ) -> Result<Posted> {
         if points <= 0 {
             return Err(refusal("validation_failed", "points", "an add-on needs at least one point"));
         }
@@ -380,20 +445,30 @@ impl App {
                 return Err(Error::forbidden("you may not give points").with_code("may_not_give"));
             }
             if points > org.max_points_per_recognition {
-                return Err(refusal("points_over_maximum", "points", format!("at most {} per recipient", org.max_points_per_recognition)));
+                return Err(refusal(
+                    "points_over_maximum",
+                    "points",
+                    format!("at most {} per recipient", org.max_points_per_recognition),
+                ));
             }
             // Recipients may have left since the post; only active receivers get add-ons.
             let mut recipients = Vec::new();
             for r in &post.recipients {
-                if tx.member_by_id(&org.id, &r.member_id)?.is_some_and(|m| m.status == Status::Active && m.may_receive) {
+                if tx.member_by_id(&org.id, &r.member_id)?.is_some_and(|m| m.status == Status::Active && m.may_receive)
+                {
                     recipients.push(Recipient { member_id: r.member_id.clone(), points });
                 }
             }
             if recipients.is_empty() {
-                return Err(refusal("recipient_inactive", "recognition", "no recipient of this post can receive points now"));
+                return Err(refusal(
+                    "recipient_inactive",
+                    "recognition",
+                    "no recipient of this post can receive points now",
+                ));
             }
-            check_monthly_cap(tx, &org, &giver.id, &recipients, now)?;
+            // After the charge (which locks the adder's allowance row), as in `give_at`.
             charge_allowance(tx, &org, &giver, points * recipients.len() as i64, entry::ADDON_GIVE, &post.id, now)?;
+            check_monthly_cap(tx, &org, &giver.id, &recipients, now)?;
             tx.insert_addon(&org.id, &new_id(), &post.id, &giver.id, points, now)?;
             credit_recipients(tx, &org.id, &recipients, entry::ADDON_RECEIVE, &post.id, now)?;
             Ok(post.id.clone())
@@ -411,7 +486,10 @@ impl App {
                 return Err(Error::forbidden("only the giver can undo a recognition"));
             }
             if now - post.created_at > UNDO_WINDOW_MS {
-                return Err(Error::conflict("undo_window_passed", "recognition can be undone only in its first 5 minutes"));
+                return Err(Error::conflict(
+                    "undo_window_passed",
+                    "recognition can be undone only in its first 5 minutes",
+                ));
             }
             reverse(tx, &caller.org.id, &post, true, now)?;
             tx.set_recognition_flags(&caller.org.id, &post.id, false, true)
@@ -444,7 +522,12 @@ impl App {
         self.recognition(caller, recognition_id)
     }
 
-    pub fn comment(&self, caller: &Caller, recognition_id: &str, body: &str) -> Result<plaudit_domain::recognition::Comment> {
+    pub fn comment(
+        &self,
+        caller: &Caller,
+        recognition_id: &str,
+        body: &str,
+    ) -> Result<plaudit_domain::recognition::Comment> {
         validate_message("body", body, plaudit_domain::recognition::MAX_COMMENT_CHARS)?;
         self.store.write(|tx| {
             let post = visible_post(tx, &caller.org.id, recognition_id)?;
@@ -485,9 +568,14 @@ impl App {
             let allowance = tx
                 .allowance(&org.id, &m.id, &month.label)?
                 .unwrap_or(Allowance { total: monthly_allowance(&org, &m), spent: 0 });
-            let (total, remaining) =
-                if m.may_give { (allowance.total, allowance.remaining()) } else { (0, 0) };
-            Ok(Balance { period: month.label, total, remaining, resets_at: month.end_ms, earned: tx.balance(&org.id, &m.id)? })
+            let (total, remaining) = if m.may_give { (allowance.total, allowance.remaining()) } else { (0, 0) };
+            Ok(Balance {
+                period: month.label,
+                total,
+                remaining,
+                resets_at: month.end_ms,
+                earned: tx.balance(&org.id, &m.id)?,
+            })
         })
     }
 
@@ -531,19 +619,40 @@ impl App {
                 if let Some((before, after)) = tx.set_allowance_total(&org.id, &m.id, &month.label, amount)? {
                     let delta = after.total - before.total;
                     if delta != 0 {
-                        tx.insert_entry(&ledger(&org.id, Some(&m.id), &account::allowance(&month.label), entry::ALLOWANCE_CHANGE, delta, &month.label, now))?;
+                        tx.insert_entry(&ledger(
+                            &org.id,
+                            Some(&m.id),
+                            &account::allowance(&month.label),
+                            entry::ALLOWANCE_CHANGE,
+                            delta,
+                            &month.label,
+                            now,
+                        ))?;
                     }
                 }
                 changed += 1;
             }
             let scope = if member_ids.is_some() { "members" } else { "everyone" };
-            tx.insert_audit(&org.id, Some(&caller.member.id), "allowance.changed", scope, &audit_details(serde_json::json!({"amount": amount, "members": changed})), now)?;
+            tx.insert_audit(
+                &org.id,
+                Some(&caller.member.id),
+                "allowance.changed",
+                scope,
+                &audit_details(serde_json::json!({"amount": amount, "members": changed})),
+                now,
+            )?;
             Ok(changed)
         })
     }
 
     /// A member's own ledger entries, or anyone's for admins.
-    pub fn ledger(&self, caller: &Caller, member_id: &str, before: Option<&str>, limit: i64) -> Result<Vec<LedgerEntry>> {
+    pub fn ledger(
+        &self,
+        caller: &Caller,
+        member_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>> {
         if member_id != caller.member.id && !caller.member.role.is_admin() {
             return Err(Error::forbidden("you can see only your own ledger"));
         }
@@ -562,7 +671,9 @@ impl App {
         for c in checks {
             let who = format!("org {} member {} account {}", c.org_id, c.member_id, c.account);
             match c.cached {
-                None => problems.push(format!("{who}: ledger entries sum to {} but there is no balance row", c.ledger_sum)),
+                None => {
+                    problems.push(format!("{who}: ledger entries sum to {} but there is no balance row", c.ledger_sum))
+                }
                 Some(cached) if cached != c.ledger_sum => {
                     problems.push(format!("{who}: cached {cached} but the ledger sums to {}", c.ledger_sum))
                 }
@@ -602,6 +713,38 @@ fn visible_post(tx: &mut Tx, org_id: &str, id: &str) -> Result<Recognition> {
     }
 }
 
+/// A new, visible post; `points` is the largest share (all shares are equal
+/// unless a pot was split).
+#[allow(clippy::too_many_arguments)]
+fn new_post(
+    id: &str,
+    org_id: &str,
+    kind: Kind,
+    giver_id: Option<&str>,
+    message: &str,
+    recipients: Vec<Recipient>,
+    value_ids: Vec<String>,
+    now: i64,
+) -> Recognition {
+    Recognition {
+        id: id.to_string(),
+        org_id: org_id.to_string(),
+        kind,
+        giver_id: giver_id.map(str::to_string),
+        points: recipients.iter().map(|r| r.points).max().unwrap_or(0),
+        message: message.to_string(),
+        key_result_id: None,
+        hidden: false,
+        undone: false,
+        created_at: now,
+        recipients,
+        value_ids,
+        reactions: vec![],
+        comment_count: 0,
+        addon_points: 0,
+    }
+}
+
 /// Writes a company-funded post (award or celebration) with its entries.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn post_award(
@@ -616,24 +759,7 @@ pub(crate) fn post_award(
     now: i64,
 ) -> Result<()> {
     let total: i64 = recipients.iter().map(|r| r.points).sum();
-    let points = recipients.iter().map(|r| r.points).max().unwrap_or(0);
-    tx.insert_recognition(&Recognition {
-        id: id.to_string(),
-        org_id: org.id.clone(),
-        kind,
-        giver_id: by.map(str::to_string),
-        points,
-        message: message.to_string(),
-        key_result_id: None,
-        hidden: false,
-        undone: false,
-        created_at: now,
-        recipients: recipients.clone(),
-        value_ids,
-        reactions: vec![],
-        comment_count: 0,
-        addon_points: 0,
-    })?;
+    tx.insert_recognition(&new_post(id, &org.id, kind, by, message, recipients.clone(), value_ids, now))?;
     if total > 0 {
         tx.insert_entry(&ledger(&org.id, None, account::COMPANY, entry::AWARD, -total, id, now))?;
         credit_recipients(tx, &org.id, &recipients, entry::AWARD, id, now)?;
@@ -651,7 +777,9 @@ fn reverse(tx: &mut Tx, org_id: &str, post: &Recognition, full: bool, now: i64) 
     let mut company_paid = 0;
     for e in &entries {
         match (&e.member_id, e.account.as_str()) {
-            (Some(m), a) if a.starts_with("allowance:") => *spent.entry((m.clone(), a.to_string())).or_default() -= e.amount,
+            (Some(m), a) if a.starts_with("allowance:") => {
+                *spent.entry((m.clone(), a.to_string())).or_default() -= e.amount
+            }
             (Some(m), account::EARNED) => *received.entry(m.clone()).or_default() += e.amount,
             (None, account::COMPANY) => company_paid -= e.amount,
             _ => {}
@@ -688,7 +816,15 @@ fn reverse(tx: &mut Tx, org_id: &str, post: &Recognition, full: bool, now: i64) 
     }
     if company_paid > 0 && taken_back > 0 {
         // What an award's recipients gave back returns to the company budget.
-        tx.insert_entry(&ledger(org_id, None, account::COMPANY, entry::REVERSAL, taken_back.min(company_paid), &post.id, now))?;
+        tx.insert_entry(&ledger(
+            org_id,
+            None,
+            account::COMPANY,
+            entry::REVERSAL,
+            taken_back.min(company_paid),
+            &post.id,
+            now,
+        ))?;
     }
     Ok(())
 }
@@ -716,12 +852,18 @@ fn parse_feed_cursor(c: &str) -> Result<(i64, String)> {
 
 impl App {
     /// The feed, newest first.
-    pub fn feed(&self, caller: &Caller, filter: &plaudit_store::FeedFilter, cursor: Option<&str>, limit: i64) -> Result<FeedPage> {
+    pub fn feed(
+        &self,
+        caller: &Caller,
+        filter: &plaudit_store::FeedFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<FeedPage> {
         let limit = limit.clamp(1, crate::members::MAX_PAGE);
         let before = cursor.filter(|c| !c.is_empty()).map(parse_feed_cursor).transpose()?;
-        let mut items = self.store.read(|tx| {
-            tx.feed(&caller.org.id, filter, before.as_ref().map(|(a, i)| (*a, i.as_str())), limit + 1)
-        })?;
+        let mut items = self
+            .store
+            .read(|tx| tx.feed(&caller.org.id, filter, before.as_ref().map(|(a, i)| (*a, i.as_str())), limit + 1))?;
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
             items.last().map(feed_cursor)

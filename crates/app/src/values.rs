@@ -63,7 +63,14 @@ impl App {
                 updated_at: now,
             };
             tx.insert_value(&v)?;
-            tx.insert_audit(&v.org_id, Some(&caller.member.id), "value.created", &v.id, &audit_details(serde_json::json!({"name": v.name})), now)?;
+            tx.insert_audit(
+                &v.org_id,
+                Some(&caller.member.id),
+                "value.created",
+                &v.id,
+                &audit_details(serde_json::json!({"name": v.name})),
+                now,
+            )?;
             Ok(v)
         })
     }

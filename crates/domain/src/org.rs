@@ -259,7 +259,10 @@ impl OrgPatch {
         }
         if let Some(v) = self.max_points_per_recipient_per_month {
             if v.is_some_and(|v| v < 1) {
-                return Err(Error::invalid("max_points_per_recipient_per_month", "the monthly cap per recipient must be at least 1"));
+                return Err(Error::invalid(
+                    "max_points_per_recipient_per_month",
+                    "the monthly cap per recipient must be at least 1",
+                ));
             }
             org.max_points_per_recipient_per_month = v;
         }

@@ -38,7 +38,8 @@ pub fn validate_value_name(name: &str) -> Result<String> {
 
 pub fn validate_emoji(field: &str, emoji: &str) -> Result<String> {
     let emoji = emoji.trim();
-    if emoji.is_empty() || emoji.chars().count() > 16 || emoji.chars().any(|c| c.is_alphanumeric() || c.is_whitespace()) {
+    if emoji.is_empty() || emoji.chars().count() > 16 || emoji.chars().any(|c| c.is_alphanumeric() || c.is_whitespace())
+    {
         return Err(Error::invalid(field, "give one emoji, such as 🤝"));
     }
     Ok(emoji.to_string())

@@ -43,41 +43,59 @@ pub struct AccountCheck {
     pub ledger_sum: i64,
 }
 
+const ENTRY_COLUMNS: &str = "id, org_id, member_id, account, kind, amount, reference, created_at";
+
+fn entry_from(r: &crate::sql::Row) -> LedgerEntry {
+    LedgerEntry {
+        id: r.text(0),
+        org_id: r.text(1),
+        member_id: r.opt_text(2),
+        account: r.text(3),
+        kind: r.text(4),
+        amount: r.int(5),
+        reference: r.text(6),
+        created_at: r.int(7),
+    }
+}
+
 impl Tx<'_> {
     pub fn insert_entry(&mut self, e: &LedgerEntry) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO ledger_entries (id, org_id, member_id, account, kind, amount, reference, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![&e.id, &e.org_id, e.member_id.clone(), &e.account, &e.kind, e.amount, &e.reference, e.created_at],
+                params![
+                    &e.id,
+                    &e.org_id,
+                    e.member_id.clone(),
+                    &e.account,
+                    &e.kind,
+                    e.amount,
+                    &e.reference,
+                    e.created_at
+                ],
             )
             .map_err(db)?;
         Ok(())
     }
 
     /// A member's entries, newest first, before the entry with id `before`.
-    pub fn list_entries(&mut self, org_id: &str, member_id: &str, before: Option<&str>, limit: i64) -> Result<Vec<LedgerEntry>> {
+    pub fn list_entries(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>> {
         let rows = self
             .conn
             .query(
-                "SELECT id, org_id, member_id, account, kind, amount, reference, created_at FROM ledger_entries \
-                 WHERE org_id = ?1 AND member_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4",
+                &format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries \
+                 WHERE org_id = ?1 AND member_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4"),
                 params![org_id, member_id, before, limit],
             )
             .map_err(db)?;
-        Ok(rows
-            .iter()
-            .map(|r| LedgerEntry {
-                id: r.text(0),
-                org_id: r.text(1),
-                member_id: r.opt_text(2),
-                account: r.text(3),
-                kind: r.text(4),
-                amount: r.int(5),
-                reference: r.text(6),
-                created_at: r.int(7),
-            })
-            .collect())
+        Ok(rows.iter().map(entry_from).collect())
     }
 
     /// Creates the month's allowance row if missing; true when it was created
@@ -132,7 +150,13 @@ impl Tx<'_> {
 
     /// Sets a month's total, but never below what is already spent; returns
     /// the row before and after.
-    pub fn set_allowance_total(&mut self, org_id: &str, member_id: &str, period: &str, total: i64) -> Result<Option<(Allowance, Allowance)>> {
+    pub fn set_allowance_total(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+        period: &str,
+        total: i64,
+    ) -> Result<Option<(Allowance, Allowance)>> {
         let Some(before) = self.allowance_for_update(org_id, member_id, period)? else { return Ok(None) };
         self.conn
             .execute(
@@ -150,7 +174,9 @@ impl Tx<'_> {
         let rows = self
             .conn
             .query(
-                &format!("SELECT total, spent FROM allowances WHERE org_id = ?1 AND member_id = ?2 AND period = ?3{lock}"),
+                &format!(
+                    "SELECT total, spent FROM allowances WHERE org_id = ?1 AND member_id = ?2 AND period = ?3{lock}"
+                ),
                 params![org_id, member_id, period],
             )
             .map_err(db)?;
@@ -194,7 +220,10 @@ impl Tx<'_> {
         let lock = if self.dialect() == crate::sql::Dialect::Postgres { " FOR UPDATE" } else { "" };
         let rows = self
             .conn
-            .query(&format!("SELECT balance FROM balances WHERE org_id = ?1 AND member_id = ?2{lock}"), params![org_id, member_id])
+            .query(
+                &format!("SELECT balance FROM balances WHERE org_id = ?1 AND member_id = ?2{lock}"),
+                params![org_id, member_id],
+            )
             .map_err(db)?;
         Ok(rows.first().map_or(0, |r| r.int(0)))
     }
@@ -226,7 +255,14 @@ impl Tx<'_> {
         for r in self.conn.query("SELECT org_id, member_id, balance FROM balances", &[]).map_err(db)? {
             let key = (r.text(0), r.text(1), plaudit_domain::recognition::account::EARNED.to_string());
             let ledger_sum = sums.remove(&key).unwrap_or(0);
-            checks.push(AccountCheck { org_id: key.0, member_id: key.1, account: key.2, cached: Some(r.int(2)), allowance: None, ledger_sum });
+            checks.push(AccountCheck {
+                org_id: key.0,
+                member_id: key.1,
+                account: key.2,
+                cached: Some(r.int(2)),
+                allowance: None,
+                ledger_sum,
+            });
         }
         for r in self.conn.query("SELECT org_id, member_id, period, total, spent FROM allowances", &[]).map_err(db)? {
             let a = Allowance { total: r.int(3), spent: r.int(4) };
@@ -257,23 +293,10 @@ impl Tx<'_> {
         let rows = self
             .conn
             .query(
-                "SELECT id, org_id, member_id, account, kind, amount, reference, created_at FROM ledger_entries \
-                 WHERE org_id = ?1 AND reference = ?2 ORDER BY id",
+                &format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE org_id = ?1 AND reference = ?2 ORDER BY id"),
                 params![org_id, reference],
             )
             .map_err(db)?;
-        Ok(rows
-            .iter()
-            .map(|r| LedgerEntry {
-                id: r.text(0),
-                org_id: r.text(1),
-                member_id: r.opt_text(2),
-                account: r.text(3),
-                kind: r.text(4),
-                amount: r.int(5),
-                reference: r.text(6),
-                created_at: r.int(7),
-            })
-            .collect())
+        Ok(rows.iter().map(entry_from).collect())
     }
 }

@@ -8,8 +8,8 @@ pub mod testing;
 
 mod audit;
 mod auth;
-mod members;
 mod ledger;
+mod members;
 mod migrations;
 mod orgs;
 mod postgres;
@@ -19,8 +19,8 @@ mod sqlite;
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, LoginAttempt, SessionRecord};
 pub use ledger::{AccountCheck, Allowance, LedgerEntry};
-pub use recognition::{FeedFilter, StoredAnswer};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
+pub use recognition::{FeedFilter, StoredAnswer};
 
 use plaudit_domain::{Error, Result};
 use sql::{Conn, DbError, Dialect};

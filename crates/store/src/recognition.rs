@@ -64,7 +64,17 @@ impl Tx<'_> {
             .execute(
                 "UPDATE company_values SET name = ?3, emoji = ?4, description = ?5, position = ?6, archived = ?7, \
                  updated_at = ?8, name_norm = ?9 WHERE org_id = ?1 AND id = ?2",
-                params![&v.org_id, &v.id, &v.name, &v.emoji, &v.description, v.position, v.archived, v.updated_at, value_key(&v.name)],
+                params![
+                    &v.org_id,
+                    &v.id,
+                    &v.name,
+                    &v.emoji,
+                    &v.description,
+                    v.position,
+                    v.archived,
+                    v.updated_at,
+                    value_key(&v.name)
+                ],
             )
             .map_err(|e| if e.unique_violation { value_taken(&v.name) } else { db(e) })?;
         Ok(())
@@ -85,7 +95,10 @@ impl Tx<'_> {
     pub fn value_by_id(&mut self, org_id: &str, id: &str) -> Result<Option<CompanyValue>> {
         let rows = self
             .conn
-            .query(&format!("SELECT {VALUE_COLUMNS} FROM company_values WHERE org_id = ?1 AND id = ?2"), params![org_id, id])
+            .query(
+                &format!("SELECT {VALUE_COLUMNS} FROM company_values WHERE org_id = ?1 AND id = ?2"),
+                params![org_id, id],
+            )
             .map_err(db)?;
         Ok(rows.first().map(value_from))
     }
@@ -188,7 +201,10 @@ impl Tx<'_> {
             .int(0);
         let addon_points = self
             .conn
-            .query("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM addons WHERE recognition_id = ?1 AND org_id = ?2", params![&id, &org_id])
+            .query(
+                "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM addons WHERE recognition_id = ?1 AND org_id = ?2",
+                params![&id, &org_id],
+            )
             .map_err(db)?[0]
             .int(0);
         Ok(Recognition {
@@ -211,7 +227,13 @@ impl Tx<'_> {
     }
 
     /// The visible feed, newest first, before the post `(created_at, id)`.
-    pub fn feed(&mut self, org_id: &str, filter: &FeedFilter, before: Option<(i64, &str)>, limit: i64) -> Result<Vec<Recognition>> {
+    pub fn feed(
+        &mut self,
+        org_id: &str,
+        filter: &FeedFilter,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<Recognition>> {
         // Each filter adds its own condition, so every variant keeps a plan that uses an index.
         let mut sql = String::from(
             "SELECT id, org_id, kind, giver_id, points, message, key_result_id, hidden, undone, created_at \
@@ -226,13 +248,21 @@ impl Tx<'_> {
             arg(&mut sql, " AND (r.giver_id = ?N OR r.id IN (SELECT recognition_id FROM recognition_recipients WHERE org_id = ?1 AND member_id = ?N))", m);
         }
         if let Some(m) = &filter.recipient_id {
-            arg(&mut sql, " AND r.id IN (SELECT recognition_id FROM recognition_recipients WHERE org_id = ?1 AND member_id = ?N)", m);
+            arg(
+                &mut sql,
+                " AND r.id IN (SELECT recognition_id FROM recognition_recipients WHERE org_id = ?1 AND member_id = ?N)",
+                m,
+            );
         }
         if let Some(m) = &filter.giver_id {
             arg(&mut sql, " AND r.giver_id = ?N", m);
         }
         if let Some(v) = &filter.value_id {
-            arg(&mut sql, " AND r.id IN (SELECT recognition_id FROM recognition_values WHERE org_id = ?1 AND value_id = ?N)", v);
+            arg(
+                &mut sql,
+                " AND r.id IN (SELECT recognition_id FROM recognition_values WHERE org_id = ?1 AND value_id = ?N)",
+                v,
+            );
         }
         if let Some(d) = &filter.department {
             arg(
@@ -256,20 +286,31 @@ impl Tx<'_> {
 
     pub fn set_recognition_flags(&mut self, org_id: &str, id: &str, hidden: bool, undone: bool) -> Result<()> {
         self.conn
-            .execute("UPDATE recognitions SET hidden = ?3, undone = ?4 WHERE org_id = ?1 AND id = ?2", params![org_id, id, hidden, undone])
+            .execute(
+                "UPDATE recognitions SET hidden = ?3, undone = ?4 WHERE org_id = ?1 AND id = ?2",
+                params![org_id, id, hidden, undone],
+            )
             .map_err(db)?;
         Ok(())
     }
 
-    /// Points `giver_id` gave `recipient_id` (posts and add-ons) in `[from, to)`.
-    pub fn points_between(&mut self, org_id: &str, giver_id: &str, recipient_id: &str, from: i64, to: i64) -> Result<i64> {
+    /// Points `giver_id` gave `recipient_id` from their allowance (peer posts and
+    /// add-ons; not company awards) in `[from, to)`.
+    pub fn points_between(
+        &mut self,
+        org_id: &str,
+        giver_id: &str,
+        recipient_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<i64> {
         let posts = self
             .conn
             .query(
                 "SELECT CAST(COALESCE(SUM(rr.points), 0) AS BIGINT) FROM recognition_recipients rr JOIN recognitions r ON r.id = rr.recognition_id \
                  WHERE rr.org_id = ?1 AND rr.member_id = ?3 AND r.org_id = ?1 AND r.giver_id = ?2 AND r.undone = ?6 AND r.hidden = ?6 \
-                 AND rr.created_at >= ?4 AND rr.created_at < ?5",
-                params![org_id, giver_id, recipient_id, from, to, false],
+                 AND r.kind = ?7 AND rr.created_at >= ?4 AND rr.created_at < ?5",
+                params![org_id, giver_id, recipient_id, from, to, false, Kind::Peer.as_str()],
             )
             .map_err(db)?[0]
             .int(0);
@@ -288,7 +329,14 @@ impl Tx<'_> {
     }
 
     /// Adds the reaction, or removes it when the member had it; true when added.
-    pub fn toggle_reaction(&mut self, org_id: &str, recognition_id: &str, member_id: &str, emoji: &str, now: i64) -> Result<bool> {
+    pub fn toggle_reaction(
+        &mut self,
+        org_id: &str,
+        recognition_id: &str,
+        member_id: &str,
+        emoji: &str,
+        now: i64,
+    ) -> Result<bool> {
         let removed = self
             .conn
             .execute(
@@ -302,7 +350,7 @@ impl Tx<'_> {
         self.conn
             .execute(
                 "INSERT INTO reactions (org_id, recognition_id, member_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (recognition_id, member_id, emoji) DO NOTHING",
+                 ON CONFLICT (org_id, recognition_id, member_id, emoji) DO NOTHING",
                 params![org_id, recognition_id, member_id, emoji, now],
             )
             .map_err(db)?;
@@ -343,11 +391,25 @@ impl Tx<'_> {
             .map_err(db)?;
         Ok(rows
             .iter()
-            .map(|r| Comment { id: r.text(0), recognition_id: r.text(1), member_id: r.text(2), body: r.text(3), created_at: r.int(4) })
+            .map(|r| Comment {
+                id: r.text(0),
+                recognition_id: r.text(1),
+                member_id: r.text(2),
+                body: r.text(3),
+                created_at: r.int(4),
+            })
             .collect())
     }
 
-    pub fn insert_addon(&mut self, org_id: &str, id: &str, recognition_id: &str, giver_id: &str, points: i64, now: i64) -> Result<()> {
+    pub fn insert_addon(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        recognition_id: &str,
+        giver_id: &str,
+        points: i64,
+        now: i64,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO addons (id, org_id, recognition_id, giver_id, points, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -372,7 +434,14 @@ impl Tx<'_> {
     /// Claims an idempotency key for this request. Returns the stored answer
     /// when the key was used before (on PostgreSQL this waits for a
     /// concurrent first use to commit).
-    pub fn claim_idempotency_key(&mut self, org_id: &str, member_id: &str, key: &str, request_hash: &str, now: i64) -> Result<Option<StoredAnswer>> {
+    pub fn claim_idempotency_key(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+    ) -> Result<Option<StoredAnswer>> {
         let n = self
             .conn
             .execute(
@@ -394,7 +463,14 @@ impl Tx<'_> {
         Ok(rows.first().map(|r| StoredAnswer { request_hash: r.text(0), status: r.int(1), response: r.text(2) }))
     }
 
-    pub fn save_idempotent_answer(&mut self, org_id: &str, member_id: &str, key: &str, status: i64, response: &str) -> Result<()> {
+    pub fn save_idempotent_answer(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+        key: &str,
+        status: i64,
+        response: &str,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE idempotency_keys SET status = ?4, response = ?5 WHERE org_id = ?1 AND member_id = ?2 AND idem_key = ?3",
@@ -405,7 +481,14 @@ impl Tx<'_> {
     }
 
     /// Records that a member's celebration was posted; false when it already was.
-    pub fn claim_celebration(&mut self, org_id: &str, member_id: &str, occasion: &str, year: i64, recognition_id: &str) -> Result<bool> {
+    pub fn claim_celebration(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+        occasion: &str,
+        year: i64,
+        recognition_id: &str,
+    ) -> Result<bool> {
         let n = self
             .conn
             .execute(
@@ -420,7 +503,11 @@ impl Tx<'_> {
 
 impl Tx<'_> {
     /// Active members whose start date or birthday falls on `month_day` (`MM-DD`).
-    pub fn members_celebrating(&mut self, org_id: &str, month_day: &str) -> Result<Vec<plaudit_domain::member::Member>> {
+    pub fn members_celebrating(
+        &mut self,
+        org_id: &str,
+        month_day: &str,
+    ) -> Result<Vec<plaudit_domain::member::Member>> {
         let ids: Vec<String> = self
             .conn
             .query(

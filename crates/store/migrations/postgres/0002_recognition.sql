@@ -42,7 +42,7 @@ CREATE TABLE recognition_recipients (
     position BIGINT NOT NULL,
     points BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (recognition_id, member_id)
+    PRIMARY KEY (org_id, recognition_id, member_id)
 );
 CREATE INDEX recognition_recipients_member ON recognition_recipients (org_id, member_id, created_at);
 
@@ -51,7 +51,7 @@ CREATE TABLE recognition_values (
     recognition_id TEXT NOT NULL REFERENCES recognitions(id) ON DELETE CASCADE,
     value_id TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (recognition_id, value_id)
+    PRIMARY KEY (org_id, recognition_id, value_id)
 );
 CREATE INDEX recognition_values_value ON recognition_values (org_id, value_id, created_at);
 
@@ -61,7 +61,7 @@ CREATE TABLE reactions (
     member_id TEXT NOT NULL,
     emoji TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (recognition_id, member_id, emoji)
+    PRIMARY KEY (org_id, recognition_id, member_id, emoji)
 );
 
 CREATE TABLE comments (

@@ -64,22 +64,79 @@ pub const ROUTES: &[RouteDoc] = &[
         Some("MemberChanges"),
         200,
         Some("Member"),
-    ),    ("get", "/api/v1/me/balance", "The caller's allowance this month and earned balance", None, 200, Some("Balance")),
+    ),
+    ("get", "/api/v1/me/balance", "The caller's allowance this month and earned balance", None, 200, Some("Balance")),
     ("get", "/api/v1/members/{id}/balance", "A member's balances (the member or admins)", None, 200, Some("Balance")),
     ("get", "/api/v1/values", "Company values, archived last", None, 200, Some("Page")),
     ("post", "/api/v1/values", "Create a company value (admins)", Some("NewValue"), 201, Some("Value")),
-    ("patch", "/api/v1/values/{id}", "Rename, re-emoji, reorder or archive a value (admins)", Some("ValueChanges"), 200, Some("Value")),
-    ("post", "/api/v1/recognitions", "Give recognition (accepts Idempotency-Key)", Some("GiveRequest"), 201, Some("Recognition")),
-    ("get", "/api/v1/recognitions", "The feed, newest first; filters `member`, `value`, `department`", None, 200, Some("Page")),
+    (
+        "patch",
+        "/api/v1/values/{id}",
+        "Rename, re-emoji, reorder or archive a value (admins)",
+        Some("ValueChanges"),
+        200,
+        Some("Value"),
+    ),
+    (
+        "post",
+        "/api/v1/recognitions",
+        "Give recognition (accepts Idempotency-Key)",
+        Some("GiveRequest"),
+        201,
+        Some("Recognition"),
+    ),
+    (
+        "get",
+        "/api/v1/recognitions",
+        "The feed, newest first; filters `member`, `value`, `department`",
+        None,
+        200,
+        Some("Page"),
+    ),
     ("get", "/api/v1/recognitions/{id}", "One recognition with its comments", None, 200, Some("Recognition")),
-    ("post", "/api/v1/recognitions/{id}/addons", "Add points from your allowance to every recipient (accepts Idempotency-Key)", Some("Addon"), 201, Some("Recognition")),
-    ("post", "/api/v1/recognitions/{id}/reactions", "Toggle an emoji reaction", Some("Reaction"), 200, Some("Recognition")),
+    (
+        "post",
+        "/api/v1/recognitions/{id}/addons",
+        "Add points from your allowance to every recipient (accepts Idempotency-Key)",
+        Some("Addon"),
+        201,
+        Some("Recognition"),
+    ),
+    (
+        "post",
+        "/api/v1/recognitions/{id}/reactions",
+        "Toggle an emoji reaction",
+        Some("Reaction"),
+        200,
+        Some("Recognition"),
+    ),
     ("get", "/api/v1/recognitions/{id}/comments", "Comments, oldest first", None, 200, Some("Page")),
-    ("post", "/api/v1/recognitions/{id}/comments", "Comment on a recognition", Some("CommentRequest"), 201, Some("Comment")),
+    (
+        "post",
+        "/api/v1/recognitions/{id}/comments",
+        "Comment on a recognition",
+        Some("CommentRequest"),
+        201,
+        Some("Comment"),
+    ),
     ("post", "/api/v1/recognitions/{id}/undo", "The giver takes a recognition back within 5 minutes", None, 204, None),
     ("post", "/api/v1/recognitions/{id}/hide", "Hide a recognition and reverse its points (admins)", None, 204, None),
-    ("post", "/api/v1/awards", "Award points from the company budget (admins; accepts Idempotency-Key)", Some("AwardRequest"), 201, Some("Recognition")),
-    ("put", "/api/v1/allowances", "Change the monthly allowance of some members or everyone (admins)", Some("AllowanceChange"), 200, None),
+    (
+        "post",
+        "/api/v1/awards",
+        "Award points from the company budget (admins; accepts Idempotency-Key)",
+        Some("AwardRequest"),
+        201,
+        Some("Recognition"),
+    ),
+    (
+        "put",
+        "/api/v1/allowances",
+        "Change the monthly allowance of some members or everyone (admins)",
+        Some("AllowanceChange"),
+        200,
+        None,
+    ),
     ("get", "/api/v1/ledger", "Ledger entries of the caller, or of `member` for admins", None, 200, Some("Page")),
 ];
 
@@ -250,8 +307,12 @@ pub fn spec() -> Value {
             );
             params.push(json!({"name": "cursor", "in": "query", "schema": {"type": "string"}}));
         }
-        if *method == "post" && matches!(*path, "/api/v1/recognitions" | "/api/v1/awards" | "/api/v1/recognitions/{id}/addons") {
-            params.push(json!({"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}));
+        if *method == "post"
+            && matches!(*path, "/api/v1/recognitions" | "/api/v1/awards" | "/api/v1/recognitions/{id}/addons")
+        {
+            params.push(
+                json!({"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}),
+            );
         }
         if *path == "/api/v1/members/import" {
             params.push(json!({"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}));

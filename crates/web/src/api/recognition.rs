@@ -20,7 +20,11 @@ fn idempotency_key(headers: &HeaderMap) -> Option<String> {
 /// 201 for a new post, 200 with `Idempotent-Replayed: true` for a repeat.
 fn posted(p: Posted) -> impl IntoResponse {
     let status = if p.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    (status, [("idempotent-replayed", if p.replayed { "true" } else { "false" })], Json(json::recognition(&p.recognition)))
+    (
+        status,
+        [("idempotent-replayed", if p.replayed { "true" } else { "false" })],
+        Json(json::recognition(&p.recognition)),
+    )
 }
 
 pub async fn list_values(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<Value>> {
@@ -89,12 +93,18 @@ pub async fn feed(
         department: q.department.filter(|s| !s.is_empty()),
         ..Default::default()
     };
-    let page = blocking(&state.app, move |app| app.feed(&caller, &filter, q.cursor.as_deref(), q.limit.unwrap_or(50))).await?;
+    let page =
+        blocking(&state.app, move |app| app.feed(&caller, &filter, q.cursor.as_deref(), q.limit.unwrap_or(50))).await?;
     Ok(Json(json::page(page.items.iter().map(json::recognition).collect(), page.next_cursor)))
 }
 
-pub async fn get_one(State(state): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let (r, comments) = blocking(&state.app, move |app| Ok((app.recognition(&caller, &id)?, app.comments(&caller, &id)?))).await?;
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (r, comments) =
+        blocking(&state.app, move |app| Ok((app.recognition(&caller, &id)?, app.comments(&caller, &id)?))).await?;
     let mut body = json::recognition(&r);
     body["comments"] = comments.iter().map(json::comment).collect::<Vec<_>>().into();
     Ok(Json(body))
@@ -158,17 +168,29 @@ pub async fn comment(
     Ok((StatusCode::CREATED, Json(json::comment(&c))))
 }
 
-pub async fn comments(State(state): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn comments(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let list = blocking(&state.app, move |app| app.comments(&caller, &id)).await?;
     Ok(Json(json::page(list.iter().map(json::comment).collect(), None)))
 }
 
-pub async fn undo(State(state): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn undo(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     blocking(&state.app, move |app| app.undo(&caller, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn hide(State(state): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn hide(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     blocking(&state.app, move |app| app.hide(&caller, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -219,8 +241,10 @@ pub async fn ledger(
 ) -> ApiResult<Json<Value>> {
     let member = q.member.filter(|m| !m.is_empty()).unwrap_or_else(|| caller.member.id.clone());
     let limit = q.limit.unwrap_or(50).clamp(1, 100);
-    let mut entries =
-        blocking(&state.app, move |app| app.ledger(&caller, &member, q.cursor.as_deref().filter(|c| !c.is_empty()), limit + 1)).await?;
+    let mut entries = blocking(&state.app, move |app| {
+        app.ledger(&caller, &member, q.cursor.as_deref().filter(|c| !c.is_empty()), limit + 1)
+    })
+    .await?;
     let next = if entries.len() as i64 > limit {
         entries.truncate(limit as usize);
         entries.last().map(|e| e.id.clone())

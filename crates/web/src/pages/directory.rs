@@ -3,6 +3,7 @@
 use super::layout::{
     checkbox_field, csrf_input, error_page, error_summary, html_response, page, select_field, Field, FormError, Nav,
 };
+use super::recognition::{amount, load_posts, local, post_list, Posts};
 use super::{check_csrf, query_string, run, AdminCaller, PageCaller, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -10,10 +11,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use plaudit_app::members::MemberChanges;
+use plaudit_app::recognition::Balance;
 use plaudit_app::Caller;
 use plaudit_domain::member::{Member, Role, Status};
 use plaudit_domain::Error;
-use plaudit_store::MemberFilter;
+use plaudit_store::{FeedFilter, MemberFilter};
 use serde::Deserialize;
 
 const PAGE_SIZE: i64 = 50;
@@ -179,6 +181,37 @@ fn member_list(members: &[Member]) -> Markup {
 #[serde(default)]
 pub struct ProfileQuery {
     pub saved: String,
+    /// `received` (the default) or `given`.
+    pub tab: String,
+    pub cursor: String,
+}
+
+impl ProfileQuery {
+    fn given(&self) -> bool {
+        self.tab == "given"
+    }
+
+    fn url(&self, id: &str, cursor: &str) -> String {
+        let qs = query_string(&[("tab", if self.given() { "given" } else { "" }), ("cursor", cursor)]);
+        if qs.is_empty() {
+            format!("/members/{}", super::encode_component(id))
+        } else {
+            format!("/members/{}?{qs}", super::encode_component(id))
+        }
+    }
+}
+
+struct ProfileRecognition {
+    balance: Option<Balance>,
+    posts: Posts,
+    next_cursor: Option<String>,
+}
+
+const RECOGNITION_PAGE_SIZE: i64 = 10;
+
+fn q_tab(id: &str, given: bool) -> String {
+    let q = ProfileQuery { tab: if given { "given".into() } else { String::new() }, ..Default::default() };
+    q.url(id, "")
 }
 
 fn or_dash(s: &str) -> &str {
@@ -205,17 +238,33 @@ pub async fn profile(
     PageQuery(q): PageQuery<ProfileQuery>,
 ) -> Response {
     let c = caller.clone();
+    let (given, cursor, asked) = (q.given(), q.cursor.clone(), id.clone());
     let found = run(&state, move |app| {
         let m = app.member(&c, &id)?;
         let chain = app.manager_chain(&c, &m)?;
         let reports = app.direct_reports(&c, &m.id)?;
-        Ok((m, chain, reports))
+        let balance =
+            if c.member.id == m.id || c.member.role.is_admin() { Some(app.balance(&c, &m.id)?) } else { None };
+        let filter = if given {
+            FeedFilter { giver_id: Some(m.id.clone()), ..Default::default() }
+        } else {
+            FeedFilter { recipient_id: Some(m.id.clone()), ..Default::default() }
+        };
+        let feed = app.feed(&c, &filter, Some(cursor.as_str()), RECOGNITION_PAGE_SIZE)?;
+        let posts = load_posts(app, &c, feed.items)?;
+        Ok((m, chain, reports, ProfileRecognition { balance, posts, next_cursor: feed.next_cursor }))
     })
     .await;
-    let (m, chain, reports) = match found {
+    let (m, chain, reports, rec) = match found {
         Ok(v) => v,
+        Err(e) if e.field.as_deref() == Some("cursor") => {
+            return Redirect::to(&q.url(&asked, "")).into_response();
+        }
         Err(e) => return error_page(Some(&caller), &e),
     };
+    let org = &caller.org;
+    let is_me = caller.member.id == m.id;
+    let here = q.url(&m.id, &q.cursor);
     let p = &m.profile;
     let body = html! {
         @if !q.saved.is_empty() { div.notice role="status" { p { "Changes saved." } } }
@@ -224,8 +273,31 @@ pub async fn profile(
                 h1 dir="auto" { (p.display_name) " " (status_badge(&m)) }
                 @if !p.title.is_empty() { p.lead dir="auto" { (p.title) } }
             }
-            @if caller.member.role.is_admin() {
-                a.button href={ "/members/" (m.id) "/edit" } { "Edit" span.visually-hidden { " " (p.display_name) } }
+            div.actions {
+                @if !is_me && m.is_active() && m.may_receive {
+                    a.button href={ "/give?" (query_string(&[("to", &p.email)])) } { "Recognise" span.visually-hidden { " " (p.display_name) } }
+                }
+                @if caller.member.role.is_admin() {
+                    a.button.button-quiet href={ "/members/" (m.id) "/edit" } { "Edit" span.visually-hidden { " " (p.display_name) } }
+                }
+            }
+        }
+        @if let Some(b) = &rec.balance {
+            section.balances aria-labelledby="balances-title" {
+                h2 #balances-title { @if is_me { "Your balances" } @else { "Balances" } }
+                dl.facts {
+                    div {
+                        dt { "Allowance left to give this month" }
+                        dd data-testid="allowance-balance" {
+                            (amount(org, b.remaining)) " of " (b.total)
+                            span.muted { " · resets on " (local(org, b.resets_at, "%-d %B %Y")) }
+                        }
+                    }
+                    div {
+                        dt { "Earned balance" }
+                        dd data-testid="earned-balance" { (amount(org, b.earned)) }
+                    }
+                }
             }
         }
         dl.facts {
@@ -267,6 +339,25 @@ pub async fn profile(
             section aria-labelledby="reports-title" {
                 h2 #reports-title { "Direct reports" @if !reports.is_empty() { " (" (reports.len()) ")" } }
                 @if reports.is_empty() { p.muted { "No direct reports." } } @else { (member_list(&reports)) }
+            }
+        }
+        section.profile-recognition #recognition aria-labelledby="recognition-title" {
+            h2 #recognition-title { "Recognition" }
+            nav.tabs aria-label="Recognition" {
+                a.tab href={ (q_tab(&m.id, false)) "#recognition" } aria-current=[(!q.given()).then_some("page")] { "Received" }
+                a.tab href={ (q_tab(&m.id, true)) "#recognition" } aria-current=[q.given().then_some("page")] { "Given" }
+            }
+            @let empty = if q.given() {
+                format!("{} has not given recognition yet.", p.display_name)
+            } else {
+                format!("{} has not received recognition yet.", p.display_name)
+            };
+            (post_list(&caller, &rec.posts, &here, &empty))
+            nav.pager aria-label="Pages of recognition" {
+                @if !q.cursor.is_empty() { a.button.button-quiet href={ (q.url(&m.id, "")) "#recognition" } { "Newest" } }
+                @if let Some(next) = &rec.next_cursor {
+                    a.button.button-quiet rel="next" href={ (q.url(&m.id, next)) "#recognition" } { "Older" }
+                }
             }
         }
     };

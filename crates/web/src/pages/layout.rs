@@ -11,7 +11,10 @@ use plaudit_domain::{Error, ErrorKind};
 /// Which top-level section a page belongs to, for `aria-current`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
+    Feed,
+    Give,
     Directory,
+    Recognition,
     Settings,
     None,
 }
@@ -29,6 +32,12 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                 title { (title) " · " (site) }
                 link rel="icon" type="image/svg+xml" href=(assets::url("favicon.svg"));
                 link rel="stylesheet" href=(assets::url("plaudit.css"));
+                @if let Some(c) = caller {
+                    meta name="csrf-token" content=(c.csrf_token.as_deref().unwrap_or(""));
+                    meta name="plaudit-member" content=(c.member.id);
+                    meta name="plaudit-currency" content=(c.org.currency.emoji)
+                        data-singular=(c.org.currency.name_singular) data-plural=(c.org.currency.name_plural);
+                }
                 script src=(assets::url("plaudit.js")) defer {}
             }
             body {
@@ -36,11 +45,14 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                 header.site-header {
                     div.site-header-inner {
                         @if let Some(c) = caller {
-                            a.brand href="/directory" dir="auto" { (c.org.name) }
+                            a.brand href="/feed" dir="auto" { (c.org.name) }
                             nav aria-label="Main" {
                                 ul.nav {
+                                    li { a href="/feed" aria-current=[(current == Nav::Feed).then_some("page")] { "Feed" } }
+                                    li { a href="/give" aria-current=[(current == Nav::Give).then_some("page")] { "Give recognition" } }
                                     li { a href="/directory" aria-current=[(current == Nav::Directory).then_some("page")] { "Directory" } }
                                     @if c.member.role.is_admin() {
+                                        li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
                                     }
                                 }
@@ -87,7 +99,7 @@ pub fn status_page(caller: Option<&Caller>, status: StatusCode, title: &str, mes
             p { (message) }
             p {
                 @if caller.is_some() {
-                    a href="/directory" { "Back to the directory" }
+                    a href="/feed" { "Back to the feed" }
                 } @else {
                     a href="/signin" { "Go to sign-in" }
                 }

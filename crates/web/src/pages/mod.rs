@@ -5,14 +5,18 @@
 //!
 //! - `layout`: the page shell (header, nav, skip link), error pages, form helpers
 //! - `account`: sign-up, sign-in, sign-out
-//! - `directory`: the directory, member profiles and the admin's member editor
+//! - `recognition`: the feed, giving recognition, reactions, comments, add-ons, undo and hiding
+//! - `directory`: the directory, member profiles (with the recognition they got and gave) and the admin's member editor
+//! - `admin`: company values, currency, recognition rules and allowances (admins)
 //! - `settings`: organisation settings
 //! - `assets`: the embedded stylesheet and script
 
 mod account;
+mod admin;
 mod assets;
 mod directory;
 mod layout;
+mod recognition;
 mod settings;
 
 use crate::http::{blocking, clear_session_cookie, cookie, csrf_matches, SESSION_COOKIE};
@@ -35,6 +39,21 @@ pub fn routes() -> Router<AppState> {
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signout", post(account::signout))
+        .route("/feed", get(recognition::feed))
+        .route("/give", get(recognition::give_form).post(recognition::give))
+        .route("/recognitions/{id}/reactions", post(recognition::react))
+        .route("/recognitions/{id}/comments", post(recognition::comment))
+        .route("/recognitions/{id}/addons", post(recognition::add_on))
+        .route("/recognitions/{id}/undo", post(recognition::undo))
+        .route("/recognitions/{id}/hide", post(recognition::hide))
+        .route("/admin/recognition", get(admin::show_page))
+        .route("/admin/recognition/values", post(admin::create_value))
+        .route("/admin/recognition/values/{id}", post(admin::update_value))
+        .route("/admin/recognition/values/{id}/move", post(admin::move_value))
+        .route("/admin/recognition/values/{id}/archive", post(admin::archive_value))
+        .route("/admin/recognition/currency", post(admin::currency))
+        .route("/admin/recognition/rules", post(admin::rules))
+        .route("/admin/recognition/allowances", post(admin::allowances))
         .route("/directory", get(directory::directory))
         .route("/members/{id}", get(directory::profile))
         .route("/members/{id}/edit", get(directory::edit_form).post(directory::edit))
@@ -42,10 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{file}", get(assets::serve))
 }
 
-/// `/`: the directory for someone signed in, else the sign-in form.
+/// `/`: the feed for someone signed in, else the sign-in form.
 async fn index(caller: Option<PageCaller>) -> Redirect {
     match caller {
-        Some(_) => Redirect::to("/directory"),
+        Some(_) => Redirect::to("/feed"),
         None => Redirect::to("/signin"),
     }
 }
@@ -205,7 +224,7 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
 }
 
 /// A place on this site to go back to after signing in; anything else
-/// (another host, `//evil`, odd characters) falls back to the directory.
+/// (another host, `//evil`, odd characters) falls back to the feed.
 pub(crate) fn safe_next(next: &str) -> &str {
     let b = next.as_bytes();
     let local = b.first() == Some(&b'/')
@@ -217,7 +236,7 @@ pub(crate) fn safe_next(next: &str) -> &str {
     if local {
         next
     } else {
-        "/directory"
+        "/feed"
     }
 }
 
@@ -241,7 +260,7 @@ mod tests {
     fn next_stays_on_this_site() {
         assert_eq!(safe_next("/members/abc?x=1"), "/members/abc?x=1");
         for bad in ["//evil.example", "/\\evil", "https://evil.example", "", "/a b", "/signin?next=/x"] {
-            assert_eq!(safe_next(bad), "/directory", "{bad}");
+            assert_eq!(safe_next(bad), "/feed", "{bad}");
         }
     }
 

@@ -21,6 +21,9 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// Points fixtures: members with tokens, snapshots of every balance (see points.rs).
+pub mod points;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 /// The directory of data/directory.csv (the same file the demo bundles).
@@ -281,4 +284,106 @@ pub const HEADER: &str = "employee_id,email,first_name,last_name,display_name,ti
 /// One row in HEADER's columns.
 pub fn row(id: &str, email: &str, manager: &str, status: &str) -> String {
     format!("{id},{email},First,Last,Name {id},Engineer,R&D,Oslo,{manager},2021-01-04,05-06,,{status}")
+}
+
+// ---------------------------------------------------------------- more requests
+
+impl TestApp {
+    /// Any request with extra headers (e.g. `Idempotency-Key`); `body` is JSON when given.
+    pub fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Resp {
+        self.send(build_request(method, path, auth, headers, body))
+    }
+
+    pub fn put(&self, auth: &Auth, path: &str, body: &Value) -> Resp {
+        self.request(Method::PUT, path, auth, Some("application/json"), body.to_string().into_bytes())
+    }
+
+    /// A POST with an `Idempotency-Key` header.
+    pub fn post_with_key(&self, auth: &Auth, path: &str, body: &Value, key: &str) -> Resp {
+        self.request_with(Method::POST, path, auth, &[("idempotency-key", key)], Some(body))
+    }
+
+    /// Sends every request at once (each handler's store work runs on the
+    /// blocking pool, so they really overlap); answers in request order.
+    pub fn send_concurrently(&self, reqs: Vec<Request<Body>>) -> Vec<Resp> {
+        self.rt.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, req) in reqs.into_iter().enumerate() {
+                let router = self.router.clone();
+                set.spawn(async move {
+                    let resp = router.oneshot(req).await.expect("router is infallible");
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
+                    (i, Resp { status, headers, body })
+                });
+            }
+            let mut out: Vec<Option<Resp>> = Vec::new();
+            while let Some(done) = set.join_next().await {
+                let (i, resp) = done.expect("request task");
+                if out.len() <= i {
+                    out.resize_with(i + 1, || None);
+                }
+                out[i] = Some(resp);
+            }
+            out.into_iter().map(|r| r.expect("every answer")).collect()
+        })
+    }
+
+    /// The Caller (for calling the App directly) behind a session or token.
+    #[track_caller]
+    pub fn caller(&self, auth: &Auth) -> plaudit_app::Caller {
+        match auth {
+            Auth::Session { cookie, .. } | Auth::CookieOnly(cookie) => {
+                let token = cookie.split_once('=').map(|(_, v)| v).unwrap_or(cookie);
+                self.app.caller_from_session(token).expect("caller from session")
+            }
+            Auth::Bearer(token) => self.app.caller_from_api_token(token).expect("caller from token"),
+            Auth::None => panic!("no caller without authentication"),
+        }
+    }
+
+    /// A bearer token for any active member, made without a password.
+    #[track_caller]
+    pub fn token_for(&self, org_id: &str, member_id: &str) -> Auth {
+        let caller = self.app.caller_for(org_id, member_id).expect("caller");
+        Auth::Bearer(self.app.create_api_token(&caller, "test").expect("token").0)
+    }
+}
+
+/// A request as [`TestApp::request_with`] sends it (for [`TestApp::send_concurrently`]).
+pub fn build_request(
+    method: Method,
+    path: &str,
+    auth: &Auth,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Request<Body> {
+    let mut req = Request::builder().method(method).uri(path);
+    match auth {
+        Auth::None => {}
+        Auth::Session { cookie, csrf } => {
+            req = req.header(header::COOKIE, cookie.as_str()).header("x-csrf-token", csrf.as_str());
+        }
+        Auth::CookieOnly(cookie) => req = req.header(header::COOKIE, cookie.as_str()),
+        Auth::Bearer(token) => req = req.header(header::AUTHORIZATION, format!("Bearer {token}")),
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    req.body(body).expect("request")
 }
