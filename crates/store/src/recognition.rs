@@ -227,6 +227,12 @@ impl Tx<'_> {
     }
 
     /// The visible feed, newest first, before the post `(created_at, id)`.
+    ///
+    /// The most selective filter drives the query through its own index,
+    /// already in feed order (a member's posts, a value's posts …), so a
+    /// page costs the same with a million posts as with a hundred; the other
+    /// filters are checked per post. "Given or received by a member" merges
+    /// the two ordered streams.
     pub fn feed(
         &mut self,
         org_id: &str,
@@ -234,54 +240,93 @@ impl Tx<'_> {
         before: Option<(i64, &str)>,
         limit: i64,
     ) -> Result<Vec<Recognition>> {
-        // Each filter adds its own condition, so every variant keeps a plan that uses an index.
-        let mut sql = String::from(
-            "SELECT id, org_id, kind, giver_id, points, message, key_result_id, hidden, undone, created_at \
-             FROM recognitions r WHERE org_id = ?1 AND hidden = ?2 AND undone = ?2",
-        );
-        let mut args = vec![org_id.into(), false.into()];
-        let mut arg = |sql: &mut String, cond: &str, v: &str| {
-            args.push(v.into());
-            sql.push_str(&cond.replace("?N", &format!("?{}", args.len())));
+        let rows = if let Some(member) =
+            filter.member_id.clone().filter(|_| filter.recipient_id.is_none() && filter.giver_id.is_none())
+        {
+            let rest = FeedFilter { member_id: None, ..filter.clone() };
+            let given =
+                self.feed_rows(org_id, &FeedFilter { giver_id: Some(member.clone()), ..rest.clone() }, before, limit)?;
+            let received = self.feed_rows(org_id, &FeedFilter { recipient_id: Some(member), ..rest }, before, limit)?;
+            let mut rows: Vec<Row> = given.into_iter().chain(received).collect();
+            rows.sort_by(|a, b| (b.int(9), b.text(0)).cmp(&(a.int(9), a.text(0))));
+            rows.dedup_by(|a, b| a.text(0) == b.text(0));
+            rows.truncate(limit.max(0) as usize);
+            rows
+        } else {
+            self.feed_rows(org_id, filter, before, limit)?
         };
-        if let Some(m) = &filter.member_id {
-            arg(&mut sql, " AND (r.giver_id = ?N OR r.id IN (SELECT recognition_id FROM recognition_recipients WHERE org_id = ?1 AND member_id = ?N))", m);
+        rows.iter().map(|r| self.complete(r)).collect()
+    }
+
+    fn feed_rows(
+        &mut self,
+        org_id: &str,
+        filter: &FeedFilter,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<Row>> {
+        const COLS: &str = "r.id, r.org_id, r.kind, r.giver_id, r.points, r.message, r.key_result_id, r.hidden, r.undone, r.created_at";
+        let mut args: Vec<crate::sql::Value> = vec![org_id.into(), false.into()];
+        let next = |args: &mut Vec<crate::sql::Value>, v: &str| {
+            args.push(v.into());
+            format!("?{}", args.len())
+        };
+        // (FROM clause, ordering time column, ordering id column)
+        let (from, at_col, id_col) = if let Some(m) = &filter.recipient_id {
+            let p = next(&mut args, m);
+            (
+                format!("recognition_recipients d JOIN recognitions r ON r.id = d.recognition_id WHERE d.org_id = ?1 AND d.member_id = {p}"),
+                "d.created_at",
+                "d.recognition_id",
+            )
+        } else if let Some(m) = &filter.giver_id {
+            let p = next(&mut args, m);
+            (format!("recognitions r WHERE r.org_id = ?1 AND r.giver_id = {p}"), "r.created_at", "r.id")
+        } else if let Some(v) = &filter.value_id {
+            let p = next(&mut args, v);
+            (
+                format!("recognition_values d JOIN recognitions r ON r.id = d.recognition_id WHERE d.org_id = ?1 AND d.value_id = {p}"),
+                "d.created_at",
+                "d.recognition_id",
+            )
+        } else {
+            ("recognitions r WHERE r.org_id = ?1".to_string(), "r.created_at", "r.id")
+        };
+        let mut sql = format!("SELECT {COLS} FROM {from} AND r.org_id = ?1 AND r.hidden = ?2 AND r.undone = ?2");
+        // Filters that did not drive are checked for each post.
+        if let (Some(v), true) = (&filter.value_id, filter.recipient_id.is_some() || filter.giver_id.is_some()) {
+            let p = next(&mut args, v);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM recognition_values x WHERE x.org_id = ?1 AND x.recognition_id = r.id AND x.value_id = {p})"
+            ));
         }
-        if let Some(m) = &filter.recipient_id {
-            arg(
-                &mut sql,
-                " AND r.id IN (SELECT recognition_id FROM recognition_recipients WHERE org_id = ?1 AND member_id = ?N)",
-                m,
-            );
+        if let (Some(m), true) = (&filter.giver_id, filter.recipient_id.is_some()) {
+            let p = next(&mut args, m);
+            sql.push_str(&format!(" AND r.giver_id = {p}"));
         }
-        if let Some(m) = &filter.giver_id {
-            arg(&mut sql, " AND r.giver_id = ?N", m);
-        }
-        if let Some(v) = &filter.value_id {
-            arg(
-                &mut sql,
-                " AND r.id IN (SELECT recognition_id FROM recognition_values WHERE org_id = ?1 AND value_id = ?N)",
-                v,
-            );
+        if let (Some(m), true) = (&filter.member_id, filter.recipient_id.is_some() || filter.giver_id.is_some()) {
+            let p = next(&mut args, m);
+            sql.push_str(&format!(
+                " AND (r.giver_id = {p} OR EXISTS (SELECT 1 FROM recognition_recipients x \
+                 WHERE x.org_id = ?1 AND x.recognition_id = r.id AND x.member_id = {p}))"
+            ));
         }
         if let Some(d) = &filter.department {
-            arg(
-                &mut sql,
-                " AND r.id IN (SELECT rr.recognition_id FROM recognition_recipients rr JOIN members m ON m.id = rr.member_id \
-                 WHERE rr.org_id = ?1 AND m.org_id = ?1 AND m.department = ?N)",
-                d,
-            );
+            let p = next(&mut args, d);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM recognition_recipients x JOIN members m ON m.id = x.member_id \
+                 WHERE x.org_id = ?1 AND x.recognition_id = r.id AND m.org_id = ?1 AND m.department = {p})"
+            ));
         }
         if let Some((at, id)) = before {
             args.push(at.into());
             args.push(id.into());
             let (a, b) = (args.len() - 1, args.len());
-            sql.push_str(&format!(" AND (r.created_at < ?{a} OR (r.created_at = ?{a} AND r.id < ?{b}))"));
+            sql.push_str(&format!(" AND ({at_col} < ?{a} OR ({at_col} = ?{a} AND {id_col} < ?{b}))"));
         }
         args.push(limit.into());
-        sql.push_str(&format!(" ORDER BY r.created_at DESC, r.id DESC LIMIT ?{}", args.len()));
-        let rows = self.conn.query(&sql, &args).map_err(db)?;
-        rows.iter().map(|r| self.complete(r)).collect()
+        sql.push_str(&format!(" ORDER BY {at_col} DESC, {id_col} DESC LIMIT ?{}", args.len()));
+        self.conn.query(&sql, &args).map_err(db)
     }
 
     pub fn set_recognition_flags(&mut self, org_id: &str, id: &str, hidden: bool, undone: bool) -> Result<()> {

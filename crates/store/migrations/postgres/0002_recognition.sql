@@ -33,7 +33,7 @@ CREATE TABLE recognitions (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX recognitions_org_feed ON recognitions (org_id, created_at, id);
-CREATE INDEX recognitions_org_giver ON recognitions (org_id, giver_id, created_at);
+CREATE INDEX recognitions_org_giver ON recognitions (org_id, giver_id, created_at, id);
 
 CREATE TABLE recognition_recipients (
     org_id TEXT NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE recognition_recipients (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (org_id, recognition_id, member_id)
 );
-CREATE INDEX recognition_recipients_member ON recognition_recipients (org_id, member_id, created_at);
+CREATE INDEX recognition_recipients_member ON recognition_recipients (org_id, member_id, created_at, recognition_id);
 
 CREATE TABLE recognition_values (
     org_id TEXT NOT NULL,
@@ -53,7 +53,7 @@ CREATE TABLE recognition_values (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (org_id, recognition_id, value_id)
 );
-CREATE INDEX recognition_values_value ON recognition_values (org_id, value_id, created_at);
+CREATE INDEX recognition_values_value ON recognition_values (org_id, value_id, created_at, recognition_id);
 
 CREATE TABLE reactions (
     org_id TEXT NOT NULL,
