@@ -13,6 +13,10 @@ pub enum ErrorKind {
     Conflict,
     PlanLimit,
     RateLimited,
+    /// The request body is larger than the server takes.
+    TooLarge,
+    /// The request body is not in a format the route takes.
+    UnsupportedMediaType,
     Unavailable,
     Internal,
 }

@@ -34,6 +34,8 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::PlanLimit => StatusCode::PAYMENT_REQUIRED,
         ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -88,10 +90,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(rejection) => Err(ApiError(Error::invalid(
-                "body",
-                format!("the request body is not valid: {}", rejection.body_text()),
-            ))),
+            Err(rejection) => Err(ApiError(match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    Error::new(ErrorKind::TooLarge, "payload_too_large", "the request body is too large")
+                        .on_field("body")
+                }
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::new(
+                    ErrorKind::UnsupportedMediaType,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                )
+                .on_field("body"),
+                _ => Error::invalid("body", format!("the request body is not valid: {}", rejection.body_text())),
+            })),
         }
     }
 }
@@ -194,4 +205,41 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
     ));
     resp
+}
+
+/// Turns the framework's own plain-text refusals on API paths (wrong
+/// method, body too large, wrong content type) into problem+json like
+/// every other API error.
+pub async fn api_problems(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain = !resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/problem+json") || t.starts_with("application/json"));
+    if !is_api || !plain || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let body = serde_json::json!({
+        "type": format!("https://plaudit.dev/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("error"),
+        "status": status.as_u16(),
+        "detail": status.canonical_reason().unwrap_or("error").to_lowercase(),
+        "code": code,
+    });
+    let mut out = (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+    if let Some(allow) = resp.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }

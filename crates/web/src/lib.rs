@@ -46,6 +46,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::count_requests))
+        .layer(axum::middleware::from_fn(http::api_problems))
         .layer(axum::middleware::from_fn(http::security_headers))
         .with_state(state)
 }

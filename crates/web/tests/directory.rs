@@ -213,15 +213,15 @@ fn bad_input_is_refused_with_problem_details(db: &TestDb) {
     let ana_path = format!("/api/v1/members/{}", ana["id"].as_str().unwrap());
 
     // Bodies that are not the expected JSON.
-    let bad_bodies: [(&str, &[u8]); 4] = [
-        ("application/json", b"{not json"),
-        ("application/json", b"{\"email\": 5}"),
-        ("application/json", b"{\"email\": \"b@x.io\", \"favourite_colour\": \"red\"}"),
-        ("text/plain", b"{\"email\": \"b@x.io\"}"),
+    let bad_bodies: [(&str, &[u8], u16, &str); 4] = [
+        ("application/json", b"{not json", 422, "validation_failed"),
+        ("application/json", b"{\"email\": 5}", 422, "validation_failed"),
+        ("application/json", b"{\"email\": \"b@x.io\", \"favourite_colour\": \"red\"}", 422, "validation_failed"),
+        ("text/plain", b"{\"email\": \"b@x.io\"}", 415, "unsupported_media_type"),
     ];
-    for (ct, body) in bad_bodies {
+    for (ct, body, status, code) in bad_bodies {
         let resp = t.request(Method::POST, "/api/v1/members", &o.auth, Some(ct), body.to_vec());
-        assert_eq!(resp.problem(422, "validation_failed")["field"], "body");
+        assert_eq!(resp.problem(status, code)["field"], "body");
     }
     t.request(Method::PATCH, "/api/v1/org", &o.auth, Some("application/json"), b"[]".to_vec())
         .problem(422, "validation_failed");

@@ -85,4 +85,20 @@ fn health_readiness_and_metrics(db: &TestDb) {
     assert_eq!(health.header("x-frame-options"), Some("DENY"));
 }
 
-backend_tests!(openapi_lists_every_route_and_every_route_exists, health_readiness_and_metrics);
+/// The framework's own refusals on API paths are problem+json too.
+fn wrong_methods_and_oversized_bodies_are_problems(db: &TestDb) {
+    let t = TestApp::new(db);
+    let o = t.signup("acme");
+    let put = t.request(Method::PUT, "/api/v1/org", &o.auth, Some("application/json"), b"{}".to_vec());
+    let p = put.problem(405, "method_not_allowed");
+    assert_eq!(p["status"], 405);
+    let huge = format!("{{\"recipients\":[],\"message\":\"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    t.request(Method::POST, "/api/v1/recognitions", &o.auth, Some("application/json"), huge.into_bytes())
+        .problem(413, "payload_too_large");
+}
+
+backend_tests!(
+    wrong_methods_and_oversized_bodies_are_problems,
+    openapi_lists_every_route_and_every_route_exists,
+    health_readiness_and_metrics
+);
