@@ -248,7 +248,7 @@ impl Tx<'_> {
                 self.feed_rows(org_id, &FeedFilter { giver_id: Some(member.clone()), ..rest.clone() }, before, limit)?;
             let received = self.feed_rows(org_id, &FeedFilter { recipient_id: Some(member), ..rest }, before, limit)?;
             let mut rows: Vec<Row> = given.into_iter().chain(received).collect();
-            rows.sort_by(|a, b| (b.int(9), b.text(0)).cmp(&(a.int(9), a.text(0))));
+            rows.sort_by_key(|r| std::cmp::Reverse((r.int(9), r.text(0))));
             rows.dedup_by(|a, b| a.text(0) == b.text(0));
             rows.truncate(limit.max(0) as usize);
             rows
