@@ -54,6 +54,11 @@ impl App {
         self.import_members(DEMO_SLUG, None, &CsvBytes(DIRECTORY_CSV), false, &|_, _| {})?;
         self.set_password(DEMO_SLUG, DEMO_MEMBER_EMAIL, DEMO_PASSWORD)?;
         self.demo_recognition_history()?;
+        self.demo_rewards()?;
+        let org = self.org_by_slug(DEMO_SLUG)?;
+        if let Some(owner) = self.store.read(|tx| tx.member_by_email(&org.id, DEMO_OWNER_EMAIL))? {
+            self.demo_okrs(&self.caller_for(&org.id, &owner.id)?)?;
+        }
         Ok(login(true))
     }
 
@@ -140,6 +145,170 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// A catalog (culture rewards, gift cards, a donation, swag) and some
+    /// redemption history: last month's statement is not empty, and a few
+    /// redemptions wait in the fulfilment queue.
+    fn demo_rewards(&self) -> Result<()> {
+        use crate::rewards::NewReward;
+        let org = self.org_by_slug(DEMO_SLUG)?;
+        let Some(owner) = self.store.read(|tx| tx.member_by_email(&org.id, DEMO_OWNER_EMAIL))? else { return Ok(()) };
+        let admin = self.caller_for(&org.id, &owner.id)?;
+        let patch = plaudit_domain::org::OrgPatch {
+            point_value_minor: Some(Some(10)),
+            money_currency: Some(Some("EUR".into())),
+            ..Default::default()
+        };
+        self.update_org(&admin, patch)?;
+        let admin = self.caller_for(&org.id, &owner.id)?;
+        let now = crate::now_ms();
+        let day = 24 * 3600 * 1000;
+        let last_month_start = plaudit_domain::period::month_of(now, &org.timezone)?.start_ms - 20 * day;
+        let mut ids = Vec::new();
+        for (kind, name, description, cost, face, stock, limit, approval) in DEMO_REWARDS {
+            let r = self.create_reward_at(
+                &admin,
+                NewReward {
+                    kind: *kind,
+                    name: name.to_string(),
+                    description: description.to_string(),
+                    cost_points: *cost,
+                    face_value_minor: *face,
+                    currency: None,
+                    stock: *stock,
+                    per_member_monthly_limit: *limit,
+                    requires_approval: Some(*approval),
+                },
+                last_month_start - 10 * day,
+            )?;
+            ids.push((r.id, r.kind));
+        }
+        // The demo member can redeem right away.
+        if let Some(member) = self.store.read(|tx| tx.member_by_email(&org.id, DEMO_MEMBER_EMAIL))? {
+            let award = crate::recognition::AwardRequest {
+                recipients: vec![member.id.clone()],
+                points: 500,
+                message: "Welcome to the rewards catalog — treat yourself!".into(),
+                values: vec![],
+            };
+            self.award_at(&admin, &award, None, now - 2 * day)?;
+        }
+        // Members with points redeem: most of it last month and fulfilled then.
+        let members = self.store.read(|tx| {
+            tx.list_members(&org.id, &MemberFilter { status: Some(Status::Active), ..Default::default() }, None, 2000)
+        })?;
+        let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+        let mut made = 0;
+        let spenders: Vec<&plaudit_domain::member::Member> = members
+            .iter()
+            .filter(|m| m.id != owner.id && m.profile.email != DEMO_MEMBER_EMAIL && m.may_receive)
+            .take(24)
+            .collect();
+        // Last quarter's spot awards, which they spend.
+        let award = crate::recognition::AwardRequest {
+            recipients: spenders.iter().map(|m| m.id.clone()).collect(),
+            points: 300,
+            message: "Quarterly spot award: thank you for an outstanding quarter!".into(),
+            values: vec![],
+        };
+        self.award_at(&admin, &award, None, last_month_start - 5 * day)?;
+        for m in spenders {
+            let caller = self.caller_for(&org.id, &m.id)?;
+            let recent = made >= 20;
+            // The recent ones wait for approval (team breakfast, a book).
+            let (reward_id, _) = if recent { &ids[1 + made % 2] } else { &ids[rng.below(ids.len())] };
+            let at =
+                if recent { now - (made as i64 - 19) * 3600 * 1000 } else { last_month_start + (made as i64) * day };
+            let done = match self.redeem_at(&caller, reward_id, None, at) {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::debug!(error = %e, "demo redemption skipped");
+                    continue;
+                }
+            };
+            made += 1;
+            let r = done.redemption;
+            if r.status == plaudit_domain::rewards::RedemptionStatus::Pending && !recent {
+                let code =
+                    (r.currency.is_some()).then(|| format!("DEMO-{:04}-{:04}", rng.below(10_000), rng.below(10_000)));
+                self.fulfil_at(&admin, &r.id, code.as_deref(), Some("Enjoy!"), at + 3600 * 1000)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+type DemoReward = (
+    plaudit_domain::rewards::RewardKind,
+    &'static str,
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    bool,
+);
+
+const DEMO_REWARDS: &[DemoReward] = {
+    use plaudit_domain::rewards::RewardKind::*;
+    &[
+        (
+            Culture,
+            "Lunch with the CEO",
+            "An hour over lunch with our CEO, on anything you like.",
+            Some(200),
+            None,
+            Some(4),
+            Some(1),
+            true,
+        ),
+        (Culture, "Buy a book on us", "Any book you want, paper or e-book.", Some(150), None, None, Some(2), true),
+        (
+            Culture,
+            "Team breakfast",
+            "Breakfast for your team, delivered to the office.",
+            Some(100),
+            None,
+            None,
+            None,
+            true,
+        ),
+        (Culture, "An extra day off", "One more day of holiday this year.", Some(800), None, None, Some(1), true),
+        (
+            GiftCard,
+            "Bookshop gift card €25",
+            "A digital gift card for the city bookshop.",
+            None,
+            Some(2500),
+            None,
+            None,
+            true,
+        ),
+        (
+            GiftCard,
+            "Cinema gift card €15",
+            "Two tickets, popcorn not included.",
+            None,
+            Some(1500),
+            Some(30),
+            None,
+            true,
+        ),
+        (
+            GiftCard,
+            "Coffee voucher €5",
+            "Coffee at the corner café, delivered at once.",
+            None,
+            Some(500),
+            None,
+            Some(4),
+            false,
+        ),
+        (Donation, "Red Cross donation €10", "We donate €10 in your name.", None, Some(1000), None, None, false),
+        (Swag, "Plaudit hoodie", "Soft, warm and very orange.", Some(300), None, Some(20), Some(1), true),
+    ]
+};
 
 const DEMO_VALUES: &[(&str, &str, &str)] = &[
     ("Teamwork", "🤝", "We win together and share the credit."),

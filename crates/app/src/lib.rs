@@ -7,8 +7,11 @@ pub mod celebrations;
 pub mod demo;
 pub mod directory_import;
 pub mod members;
+pub mod okrs;
 pub mod orgs;
 pub mod recognition;
+pub mod rewards;
+pub mod secrets;
 pub mod values;
 
 pub use auth::{Caller, NewSession};
@@ -24,11 +27,20 @@ pub struct Config {
     pub signup_enabled: bool,
     /// How long a session lasts without use.
     pub session_ttl_ms: i64,
+    /// Seals gift-card codes and fulfilment notes at rest. The default is a
+    /// random key per process (tests); the binary loads the configured or
+    /// generated key of the data dir.
+    pub secret_key: secrets::SecretKey,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { signup_enabled: true, session_ttl_ms: 14 * 24 * 3600 * 1000 }
+        static PROCESS_KEY: std::sync::OnceLock<secrets::SecretKey> = std::sync::OnceLock::new();
+        Config {
+            signup_enabled: true,
+            session_ttl_ms: 14 * 24 * 3600 * 1000,
+            secret_key: PROCESS_KEY.get_or_init(secrets::SecretKey::generate).clone(),
+        }
     }
 }
 

@@ -297,6 +297,10 @@ impl App {
             }
             m.updated_at = now;
             tx.update_member(&m)?;
+            if m.allowance_override != before.allowance_override {
+                let total = crate::recognition::monthly_allowance(&org, &m);
+                crate::recognition::retotal_allowance(tx, &org, &m, total, now)?;
+            }
             let action = match (before.status, m.status) {
                 (Status::Active, Status::Inactive) => {
                     tx.delete_member_sessions(&org.id, &m.id)?;

@@ -134,6 +134,10 @@ impl App {
             let current = tx.org_by_id(&caller.org.id)?.ok_or_else(|| Error::not_found("organisation"))?;
             let updated = patch.clone().apply(current.clone())?;
             tx.update_org(&updated, now)?;
+            if updated.default_allowance != current.default_allowance {
+                crate::recognition::retotal_default_allowances(tx, &updated, now)?;
+            }
+            crate::rewards::reprice_catalog(tx, &updated, now)?;
             tx.insert_audit(&updated.id, Some(&caller.member.id), "org.updated", &updated.id, "{}", now)?;
             Ok(updated)
         })

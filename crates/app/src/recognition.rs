@@ -125,6 +125,35 @@ fn current_allowance(tx: &mut Tx, org: &Org, m: &Member, month: &Month, now: i64
     Ok(tx.allowance(&org.id, &m.id, &month.label)?.unwrap_or(Allowance { total, spent: 0 }))
 }
 
+/// Sets this month's allowance of `m` to `total` if the month is open
+/// (never below what was already given), with its ledger entry. A month
+/// not yet opened starts with the new amount by itself.
+pub(crate) fn retotal_allowance(tx: &mut Tx, org: &Org, m: &Member, total: i64, now: i64) -> Result<()> {
+    let month = month_now(org, now)?;
+    if let Some((before, after)) = tx.set_allowance_total(&org.id, &m.id, &month.label, total)? {
+        let delta = after.total - before.total;
+        if delta != 0 {
+            let acct = account::allowance(&month.label);
+            tx.insert_entry(&ledger(&org.id, Some(&m.id), &acct, entry::ALLOWANCE_CHANGE, delta, &month.label, now))?;
+        }
+    }
+    Ok(())
+}
+
+/// After the organisation's default allowance changed: this month's
+/// allowance of everyone without an override follows.
+pub(crate) fn retotal_default_allowances(tx: &mut Tx, org: &Org, now: i64) -> Result<()> {
+    let month = month_now(org, now)?;
+    for id in tx.allowance_members(&org.id, &month.label)? {
+        if let Some(m) = tx.member_by_id(&org.id, &id)? {
+            if m.allowance_override.is_none() {
+                retotal_allowance(tx, org, &m, org.default_allowance, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Charges `amount` to the giver's allowance or refuses with what is left.
 fn charge_allowance(
     tx: &mut Tx,
@@ -182,7 +211,15 @@ fn resolve_recipients(tx: &mut Tx, org_id: &str, giver_id: Option<&str>, given: 
     if given.is_empty() {
         return Err(refusal("no_recipients", "recipients", "name at least one recipient"));
     }
-    if given.len() > MAX_RECIPIENTS {
+    // The same person named twice (in any letter case) counts once.
+    let mut names: Vec<String> = Vec::new();
+    for who in given.iter().take(MAX_RECIPIENTS * 10) {
+        let key = who.trim().to_lowercase();
+        if !names.iter().any(|n| n.to_lowercase() == key) {
+            names.push(who.trim().to_string());
+        }
+    }
+    if given.len() > MAX_RECIPIENTS * 10 || names.len() > MAX_RECIPIENTS {
         return Err(refusal(
             "too_many_recipients",
             "recipients",
@@ -190,8 +227,8 @@ fn resolve_recipients(tx: &mut Tx, org_id: &str, giver_id: Option<&str>, given: 
         ));
     }
     let mut out: Vec<Member> = Vec::new();
-    for who in given {
-        let who = who.trim();
+    for who in &names {
+        let who = who.as_str();
         let found = if who.contains('@') { tx.member_by_email(org_id, who)? } else { tx.member_by_id(org_id, who)? };
         let m = found.ok_or_else(|| {
             refusal("unknown_recipient", "recipients", format!("no member '{who}' in this organisation"))
@@ -329,6 +366,13 @@ impl App {
         if req.points < 0 || req.split_total.is_some_and(|t| t < 0) {
             return Err(refusal("validation_failed", "points", "points cannot be negative"));
         }
+        if req.split_total.is_some() && req.points != 0 {
+            return Err(refusal(
+                "validation_failed",
+                "points",
+                "give points per recipient or a total to split, not both",
+            ));
+        }
         self.once(caller, idempotency_key, request_hash("give", req), now, |tx, now| {
             let org = tx.org_by_id(&caller.org.id)?.ok_or_else(|| Error::not_found("organisation"))?;
             let giver = active_member(tx, &org.id, &caller.member.id)?;
@@ -338,7 +382,7 @@ impl App {
                 None => vec![req.points; members.len()],
             };
             let most = shares.iter().copied().max().unwrap_or(0);
-            let total: i64 = shares.iter().sum();
+            // Checked before any sum, so no amount can overflow.
             if most > org.max_points_per_recognition {
                 return Err(refusal(
                     "points_over_maximum",
@@ -347,6 +391,14 @@ impl App {
                         "at most {} {} per recipient in one recognition",
                         org.max_points_per_recognition, org.currency.name_plural
                     ),
+                ));
+            }
+            let total: i64 = shares.iter().sum();
+            if req.split_total.is_some() && total > 0 && shares.contains(&0) && !org.allow_zero_point_posts {
+                return Err(refusal(
+                    "zero_points_not_allowed",
+                    "points",
+                    format!("{total} cannot be split among {} people without someone getting nothing", shares.len()),
                 ));
             }
             if total == 0 && !org.allow_zero_point_posts {
@@ -372,6 +424,11 @@ impl App {
             let mut post =
                 new_post(&id, &org.id, Kind::Peer, Some(&giver.id), &req.message, recipients.clone(), value_ids, now);
             post.key_result_id = req.key_result_id.clone().filter(|k| !k.is_empty());
+            if let Some(k) = &post.key_result_id {
+                if tx.key_result(&org.id, k)?.is_none() {
+                    return Err(refusal("unknown_key_result", "key_result_id", "no such key result"));
+                }
+            }
             tx.insert_recognition(&post)?;
             credit_recipients(tx, &org.id, &recipients, entry::RECEIVE, &id, now)?;
             Ok(id)
@@ -595,7 +652,10 @@ impl App {
                 Some(ids) => {
                     let mut out = Vec::new();
                     for id in ids {
-                        out.push(tx.member_by_id(&org.id, id)?.ok_or_else(|| Error::not_found("member"))?);
+                        let m = tx.member_by_id(&org.id, id)?.ok_or_else(|| Error::not_found("member"))?;
+                        if !out.iter().any(|o: &Member| o.id == m.id) {
+                            out.push(m);
+                        }
                     }
                     out
                 }
@@ -616,20 +676,7 @@ impl App {
                 m.updated_at = now;
                 tx.update_member(&m)?;
                 current_allowance(tx, &org, &m, &month, now)?;
-                if let Some((before, after)) = tx.set_allowance_total(&org.id, &m.id, &month.label, amount)? {
-                    let delta = after.total - before.total;
-                    if delta != 0 {
-                        tx.insert_entry(&ledger(
-                            &org.id,
-                            Some(&m.id),
-                            &account::allowance(&month.label),
-                            entry::ALLOWANCE_CHANGE,
-                            delta,
-                            &month.label,
-                            now,
-                        ))?;
-                    }
-                }
+                retotal_allowance(tx, &org, &m, amount, now)?;
                 changed += 1;
             }
             let scope = if member_ids.is_some() { "members" } else { "everyone" };

@@ -5,10 +5,12 @@ pub mod directory;
 pub mod email;
 pub mod error;
 pub mod member;
+pub mod okr;
 pub mod org;
 pub mod period;
 pub mod points;
 pub mod recognition;
+pub mod rewards;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Result};

@@ -56,7 +56,7 @@ pub fn check_activation_allowed(plan: Plan, active_now: i64) -> Result<()> {
 /// Slugs appear in URLs and sign-in forms: lower-case letters, digits and
 /// single hyphens, 2 to 40 characters.
 pub fn validate_slug(slug: &str) -> Result<String> {
-    let slug = slug.trim();
+    let slug = &slug.trim().to_lowercase();
     let ok_chars = slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if slug.len() < 2
         || slug.len() > 40
@@ -102,7 +102,8 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(validate_slug("acme-01").unwrap(), "acme-01");
-        for bad in ["a", "Acme", "acme corp", "-acme", "acme-", "ac--me", "ácme"] {
+        assert_eq!(validate_slug(" Acme ").unwrap(), "acme", "letter case is forgiven");
+        for bad in ["a", "acme corp", "-acme", "acme-", "ac--me", "ácme"] {
             assert!(validate_slug(bad).is_err(), "{bad}");
         }
     }

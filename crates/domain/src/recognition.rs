@@ -146,6 +146,10 @@ pub mod entry {
     pub const ADDON_RECEIVE: &str = "addon_receive";
     /// A reversal: received points taken back (earned −), allowance given back (+).
     pub const REVERSAL: &str = "reversal";
+    /// Points spent on a reward (earned, −).
+    pub const REDEMPTION: &str = "redemption";
+    /// A declined or cancelled redemption's points given back (earned, +).
+    pub const REFUND: &str = "refund";
 }
 
 /// Ledger account names.

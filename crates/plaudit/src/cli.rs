@@ -129,10 +129,21 @@ impl DbArgs {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("plaudit.db").display()))
     }
 
+    /// Opens the database for a command that never reads or writes sealed
+    /// secrets (a random key, so nothing is written to the data dir).
     fn open(&self, config: Config) -> Result<App, Error> {
         let store = Store::open(&self.url())?;
         store.migrate()?;
         Ok(App::new(store, config))
+    }
+
+    /// Opens the database with the secret key of `PLAUDIT_SECRET_KEY`, or
+    /// the data dir's (generated once): the server seals gift-card codes
+    /// and fulfilment notes with it.
+    fn open_with_secrets(&self, mut config: Config) -> Result<App, Error> {
+        let configured = std::env::var("PLAUDIT_SECRET_KEY").ok();
+        config.secret_key = plaudit_app::secrets::SecretKey::load_or_create(configured.as_deref(), &self.data_dir)?;
+        self.open(config)
     }
 }
 
@@ -280,8 +291,9 @@ fn import_members(app: &App, org: &str, file: PathBuf, dry_run: bool, json: bool
     }
     let prefix = if dry_run { "dry run, nothing written: " } else { "" };
     println!(
-        "{prefix}{} rows: {} created, {} updated ({} deactivated, {} reactivated), {} unchanged, {} skipped",
+        "{prefix}{} {}: {} created, {} updated ({} deactivated, {} reactivated), {} unchanged, {} skipped",
         report.rows,
+        if report.rows == 1 { "row" } else { "rows" },
         report.created,
         report.updated,
         report.deactivated,
@@ -289,8 +301,10 @@ fn import_members(app: &App, org: &str, file: PathBuf, dry_run: bool, json: bool
         report.unchanged,
         report.skipped.len()
     );
-    if report.no_changes() {
+    if report.no_changes() && report.skipped.is_empty() {
         println!("no changes: the directory already matches the file");
+    } else if report.no_changes() {
+        println!("nothing was written: every row either matches the directory or was skipped");
     }
     for s in &report.skipped {
         println!("  line {}: {} {} ({})", s.line, s.email, s.reason, s.code);
@@ -301,7 +315,7 @@ fn import_members(app: &App, org: &str, file: PathBuf, dry_run: bool, json: bool
 fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
     let config = Config { signup_enabled: !args.disable_signup, ..Config::default() };
-    let app = db.open(config)?;
+    let app = db.open_with_secrets(config)?;
     let demo = if args.demo { Some(app.ensure_demo()?) } else { None };
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
     let options = plaudit_web::WebOptions {

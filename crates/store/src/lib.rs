@@ -11,9 +11,11 @@ mod auth;
 mod ledger;
 mod members;
 mod migrations;
+mod okrs;
 mod orgs;
 mod postgres;
 mod recognition;
+mod rewards;
 mod sqlite;
 
 pub use audit::AuditEntry;
@@ -21,6 +23,7 @@ pub use auth::{ApiToken, LoginAttempt, SessionRecord};
 pub use ledger::{AccountCheck, Allowance, LedgerEntry};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
 pub use recognition::{FeedFilter, StoredAnswer};
+pub use rewards::RedemptionFilter;
 
 use plaudit_domain::{Error, Result};
 use sql::{Conn, DbError, Dialect};

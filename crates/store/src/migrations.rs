@@ -16,6 +16,16 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_recognition.sql"),
         include_str!("../migrations/postgres/0002_recognition.sql"),
     ),
+    (
+        "0003_rewards",
+        include_str!("../migrations/sqlite/0003_rewards.sql"),
+        include_str!("../migrations/postgres/0003_rewards.sql"),
+    ),
+    (
+        "0004_okrs",
+        include_str!("../migrations/sqlite/0004_okrs.sql"),
+        include_str!("../migrations/postgres/0004_okrs.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {

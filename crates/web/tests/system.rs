@@ -45,7 +45,7 @@ fn openapi_lists_every_route_and_every_route_exists(db: &TestDb) {
     // …and never for a documented one, signed in or not.
     for auth in [Auth::None, Auth::Bearer(token)] {
         for (m, path, ..) in ROUTES {
-            let concrete = path.replace("{id}", "00000000-0000-7000-8000-000000000000");
+            let concrete = path.replace("{id}", "00000000-0000-7000-8000-000000000000").replace("{month}", "2026-11");
             let resp = t.request(method(m), &concrete, &auth, Some("application/json"), b"{}".to_vec());
             assert_ne!(resp.status.as_u16(), 405, "{m} {path}: method not routed");
             let is_fallback = resp.status.as_u16() == 404 && resp.json()["detail"] == fallback["detail"];

@@ -65,9 +65,21 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(b): JsonBody<SignIn
     Ok(session_response(&state, StatusCode::OK, &session, body))
 }
 
+/// Signing out with a live session needs its CSRF token too, so another
+/// site cannot sign people out.
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<impl IntoResponse> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {
-        blocking(&state.app, move |app| app.sign_out(&token)).await?;
+        let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        blocking(&state.app, move |app| {
+            if let Ok(caller) = app.caller_from_session(&token) {
+                if !crate::http::csrf_matches(caller.csrf_token.as_deref(), &sent) {
+                    return Err(plaudit_domain::Error::forbidden("missing or wrong X-CSRF-Token header")
+                        .with_code("csrf_failed"));
+                }
+            }
+            app.sign_out(&token)
+        })
+        .await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie(state.options.secure_cookies))]))
 }

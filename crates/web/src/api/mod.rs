@@ -3,8 +3,10 @@
 mod account;
 mod directory;
 pub mod json;
+pub mod okrs;
 pub mod openapi;
 mod recognition;
+pub mod rewards;
 mod settings;
 mod system;
 
@@ -45,5 +47,36 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/awards", post(recognition::award))
         .route("/api/v1/allowances", put(recognition::set_allowances))
         .route("/api/v1/ledger", get(recognition::ledger))
+        .route("/api/v1/okr_settings", get(okrs::get_settings).patch(okrs::patch_settings))
+        .route("/api/v1/cycles", get(okrs::list_cycles).post(okrs::create_cycle))
+        .route("/api/v1/cycles/{id}", get(okrs::get_cycle).patch(okrs::patch_cycle))
+        .route("/api/v1/cycles/{id}/close", post(okrs::close_cycle))
+        .route("/api/v1/objectives", get(okrs::list_objectives).post(okrs::create_objective))
+        .route("/api/v1/objectives/tree", get(okrs::tree))
+        .route("/api/v1/objectives/{id}", get(okrs::get_objective).patch(okrs::patch_objective))
+        .route("/api/v1/objectives/{id}/key_results", post(okrs::create_key_result))
+        .route("/api/v1/key_results/{id}", get(okrs::get_key_result).patch(okrs::patch_key_result))
+        .route("/api/v1/key_results/{id}/check_ins", get(okrs::list_check_ins).post(okrs::create_check_in))
+        .route("/api/v1/kpis", get(okrs::list_kpis).post(okrs::create_kpi))
+        .route("/api/v1/kpis/{id}", get(okrs::get_kpi))
+        .route(
+            "/api/v1/kpis/{id}/values",
+            get(okrs::list_values).post(okrs::post_values).layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024)),
+        )
+        .route("/api/v1/kpis/{id}/key_results", post(okrs::improve_kpi))
+        .route("/api/v1/rewards", get(rewards::list).post(rewards::create))
+        .route("/api/v1/rewards/{id}", get(rewards::get_one).patch(rewards::patch))
+        .route(
+            "/api/v1/rewards/{id}/image",
+            put(rewards::put_image)
+                .get(rewards::get_image)
+                .layer(axum::extract::DefaultBodyLimit::max(rewards::MAX_IMAGE_BODY)),
+        )
+        .route("/api/v1/redemptions", get(rewards::list_redemptions).post(rewards::redeem))
+        .route("/api/v1/redemptions/{id}", get(rewards::get_redemption))
+        .route("/api/v1/redemptions/{id}/fulfil", post(rewards::fulfil))
+        .route("/api/v1/redemptions/{id}/decline", post(rewards::decline))
+        .route("/api/v1/redemptions/{id}/cancel", post(rewards::cancel))
+        .route("/api/v1/billing/statements/{month}", get(rewards::get_statement))
         .fallback(system::not_found)
 }

@@ -138,6 +138,189 @@ pub const ROUTES: &[RouteDoc] = &[
         None,
     ),
     ("get", "/api/v1/ledger", "Ledger entries of the caller, or of `member` for admins", None, 200, Some("Page")),
+    ("get", "/api/v1/okr_settings", "The organisation's OKR settings", None, 200, Some("OkrSettings")),
+    (
+        "patch",
+        "/api/v1/okr_settings",
+        "Allow over-achievement or late check-ins (admins)",
+        Some("OkrSettings"),
+        200,
+        Some("OkrSettings"),
+    ),
+    ("get", "/api/v1/cycles", "OKR cycles, newest first", None, 200, Some("Page")),
+    ("post", "/api/v1/cycles", "Create a quarter, year or custom cycle (admins)", Some("NewCycle"), 201, Some("Cycle")),
+    ("get", "/api/v1/cycles/{id}", "One cycle", None, 200, Some("Cycle")),
+    (
+        "patch",
+        "/api/v1/cycles/{id}",
+        "Rename a cycle or move its state forward (admins)",
+        Some("CycleChanges"),
+        200,
+        Some("Cycle"),
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/close",
+        "Close a cycle: freeze progress and record grades (admins; closing twice changes nothing)",
+        None,
+        200,
+        Some("Cycle"),
+    ),
+    ("get", "/api/v1/objectives", "Objectives the caller may see; filter `cycle`", None, 200, Some("Page")),
+    ("post", "/api/v1/objectives", "Create an objective", Some("NewObjective"), 201, Some("Objective")),
+    (
+        "get",
+        "/api/v1/objectives/tree",
+        "The alignment tree of `cycle`, depth first, with rolled-up progress",
+        None,
+        200,
+        Some("Page"),
+    ),
+    (
+        "get",
+        "/api/v1/objectives/{id}",
+        "One objective with its key results and check-ins",
+        None,
+        200,
+        Some("Objective"),
+    ),
+    (
+        "patch",
+        "/api/v1/objectives/{id}",
+        "Change an objective (its owner or admins)",
+        Some("ObjectiveChanges"),
+        200,
+        Some("Objective"),
+    ),
+    (
+        "post",
+        "/api/v1/objectives/{id}/key_results",
+        "Add a key result (the objective's owner or admins)",
+        Some("NewKeyResult"),
+        201,
+        Some("KeyResult"),
+    ),
+    ("get", "/api/v1/key_results/{id}", "One key result with its progress and forecast", None, 200, Some("KeyResult")),
+    (
+        "patch",
+        "/api/v1/key_results/{id}",
+        "Change or archive a key result",
+        Some("KeyResultChanges"),
+        200,
+        Some("KeyResult"),
+    ),
+    ("get", "/api/v1/key_results/{id}/check_ins", "Check-ins, newest first", None, 200, Some("Page")),
+    (
+        "post",
+        "/api/v1/key_results/{id}/check_ins",
+        "Check in a new value (owners, contributors, admins)",
+        Some("NewCheckIn"),
+        201,
+        Some("CheckIn"),
+    ),
+    ("get", "/api/v1/kpis", "KPIs with their status", None, 200, Some("Page")),
+    ("post", "/api/v1/kpis", "Create a KPI (admins)", Some("NewKpi"), 201, Some("Kpi")),
+    ("get", "/api/v1/kpis/{id}", "One KPI with its status and latest value", None, 200, Some("Kpi")),
+    ("get", "/api/v1/kpis/{id}/values", "A KPI's values, newest date first", None, 200, Some("Page")),
+    (
+        "post",
+        "/api/v1/kpis/{id}/values",
+        "Add values: JSON `{values: [{date or time, value}]}` or CSV; one per local date, later replaces",
+        Some("KpiValues"),
+        200,
+        Some("KpiValuesReport"),
+    ),
+    (
+        "post",
+        "/api/v1/kpis/{id}/key_results",
+        "Improve this KPI: a key result driven by it, starting from its current value",
+        Some("ImproveKpi"),
+        201,
+        Some("KeyResult"),
+    ),
+    (
+        "get",
+        "/api/v1/rewards",
+        "The reward catalog, cheapest first: filters `kind`, `affordable=true`, `archived=true` (admins)",
+        None,
+        200,
+        Some("Page"),
+    ),
+    (
+        "post",
+        "/api/v1/rewards",
+        "Add a reward (admins; gift cards and donations need the paid plan)",
+        Some("NewReward"),
+        201,
+        Some("Reward"),
+    ),
+    ("get", "/api/v1/rewards/{id}", "One reward", None, 200, Some("Reward")),
+    (
+        "patch",
+        "/api/v1/rewards/{id}",
+        "Change, restock or archive a reward (admins)",
+        Some("RewardChanges"),
+        200,
+        Some("Reward"),
+    ),
+    (
+        "put",
+        "/api/v1/rewards/{id}/image",
+        "Set a reward's image: PNG, JPEG or WebP bytes, at most 512 KiB (admins)",
+        Some("Image"),
+        200,
+        Some("Reward"),
+    ),
+    ("get", "/api/v1/rewards/{id}/image", "A reward's image", None, 200, None),
+    (
+        "post",
+        "/api/v1/redemptions",
+        "Redeem a reward with earned points (accepts Idempotency-Key)",
+        Some("RedeemRequest"),
+        201,
+        Some("Redemption"),
+    ),
+    (
+        "get",
+        "/api/v1/redemptions",
+        "The caller's redemptions; admins see everyone's (`member`, `status` filters)",
+        None,
+        200,
+        Some("Page"),
+    ),
+    ("get", "/api/v1/redemptions/{id}", "One redemption (its member or admins)", None, 200, Some("Redemption")),
+    (
+        "post",
+        "/api/v1/redemptions/{id}/fulfil",
+        "Fulfil a pending redemption with a gift-card code or a note (admins)",
+        Some("FulfilRequest"),
+        200,
+        Some("Redemption"),
+    ),
+    (
+        "post",
+        "/api/v1/redemptions/{id}/decline",
+        "Decline a redemption with a reason; every point goes back (admins)",
+        Some("DeclineRequest"),
+        200,
+        Some("Redemption"),
+    ),
+    (
+        "post",
+        "/api/v1/redemptions/{id}/cancel",
+        "The member cancels a pending redemption; every point goes back",
+        None,
+        200,
+        Some("Redemption"),
+    ),
+    (
+        "get",
+        "/api/v1/billing/statements/{month}",
+        "Paid rewards fulfilled in month YYYY-MM (org time zone) at face value (admins); `Accept: text/csv` for CSV",
+        None,
+        200,
+        Some("Statement"),
+    ),
 ];
 
 fn schema_ref(name: &str) -> Value {
@@ -158,6 +341,14 @@ fn object(required: &[&str], props: &[(&str, Value)]) -> Value {
 }
 
 fn schemas() -> Value {
+    let mut all = base_schemas();
+    if let Value::Object(m) = &mut all {
+        m.extend(crate::api::okrs::schemas());
+    }
+    all
+}
+
+fn base_schemas() -> Value {
     let member_fields = [
         ("email", string()),
         ("employee_id", nullable("string")),
@@ -182,6 +373,40 @@ fn schemas() -> Value {
     let currency = object(
         &["emoji", "name_singular", "name_plural"],
         &[("emoji", string()), ("name_singular", string()), ("name_plural", string())],
+    );
+    let reward_kind = json!({"type": "string", "enum": ["culture", "gift_card", "donation", "swag"]});
+    let reward_fields = [
+        ("kind", reward_kind.clone()),
+        ("name", string()),
+        ("description", string()),
+        (
+            "cost_points",
+            json!({"type": ["integer", "null"], "minimum": 1, "description": "money rewards: face value / point value, rounded up"}),
+        ),
+        ("face_value_minor", nullable("integer")),
+        ("currency", nullable("string")),
+        ("stock", json!({"type": ["integer", "null"], "minimum": 0, "description": "null: unlimited"})),
+        ("per_member_monthly_limit", nullable("integer")),
+        ("requires_approval", json!({"type": "boolean"})),
+    ];
+    let mut reward_changes = reward_fields.to_vec();
+    reward_changes.push(("archived", json!({"type": "boolean"})));
+    let mut reward = reward_changes.clone();
+    reward.insert(0, ("id", string()));
+    reward.push(("image_url", nullable("string")));
+    let statement_line = object(
+        &["date", "member", "reward", "face_value_minor", "currency"],
+        &[
+            ("date", string()),
+            ("kind", json!({"type": "string", "enum": ["charge", "refund"]})),
+            ("member_id", string()),
+            ("member", string()),
+            ("reward_id", string()),
+            ("reward", string()),
+            ("reward_kind", reward_kind),
+            ("face_value_minor", json!({"type": "integer"})),
+            ("currency", nullable("string")),
+        ],
     );
     json!({
         "Problem": object(&["type", "title", "status", "detail", "code"], &[
@@ -260,6 +485,26 @@ fn schemas() -> Value {
             ("members", json!({"type": "array", "items": {"type": "string"}, "description": "absent: everyone"})),
             ("amount", json!({"type": "integer", "minimum": 0})),
         ]),
+        "NewReward": object(&["kind", "name"], &reward_fields),
+        "RewardChanges": object(&[], &reward_changes),
+        "Reward": object(&["id", "kind", "name", "cost_points", "face_value_minor", "currency", "stock", "per_member_monthly_limit", "requires_approval", "archived"], &reward),
+        "RedeemRequest": object(&["reward_id"], &[("reward_id", string())]),
+        "Redemption": object(&["id", "reward_id", "member_id", "points", "status", "created_at", "updated_at"], &[
+            ("id", string()), ("reward_id", string()), ("member_id", string()), ("points", json!({"type": "integer"})),
+            ("status", json!({"type": "string", "enum": ["pending", "fulfilled", "declined", "cancelled"]})),
+            ("code", json!({"type": ["string", "null"], "description": "the redeeming member and admins only"})),
+            ("note", nullable("string")), ("reason", nullable("string")),
+            ("face_value_minor", nullable("integer")), ("currency", nullable("string")),
+            ("created_at", string()), ("updated_at", string()), ("fulfilled_at", nullable("string")),
+        ]),
+        "FulfilRequest": object(&[], &[("code", nullable("string")), ("note", nullable("string"))]),
+        "DeclineRequest": object(&["reason"], &[("reason", json!({"type": "string", "minLength": 1, "maxLength": 500}))]),
+        "Statement": object(&["month", "lines", "totals"], &[
+            ("month", string()), ("timezone", string()), ("closed", json!({"type": "boolean"})),
+            ("lines", json!({"type": "array", "items": statement_line.clone()})),
+            ("culture_lines", json!({"type": "array", "items": statement_line})),
+            ("totals", json!({"type": "array", "items": object(&["currency", "face_value_minor"], &[("currency", string()), ("face_value_minor", json!({"type": "integer"}))])})),
+        ]),
         "ImportReport": object(&["dry_run", "rows", "created", "updated", "unchanged", "skipped"], &[
             ("dry_run", json!({"type": "boolean"})), ("rows", json!({"type": "integer"})),
             ("created", json!({"type": "integer"})), ("updated", json!({"type": "integer"})),
@@ -288,6 +533,13 @@ pub fn spec() -> Value {
         };
         op["responses"][status.to_string()] = ok;
         match request {
+            Some("Image") => {
+                op["requestBody"] = json!({"required": true, "content": {
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "image/webp": {"schema": {"type": "string", "format": "binary"}},
+                }})
+            }
             Some("Csv") => {
                 op["requestBody"] = json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}})
             }
@@ -301,6 +553,9 @@ pub fn spec() -> Value {
         if path.contains("{id}") {
             params.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
         }
+        if path.contains("{month}") {
+            params.push(json!({"name": "month", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}));
+        }
         if *method == "get" && matches!(*response, Some("Page")) {
             params.push(
                 json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}),
@@ -308,7 +563,10 @@ pub fn spec() -> Value {
             params.push(json!({"name": "cursor", "in": "query", "schema": {"type": "string"}}));
         }
         if *method == "post"
-            && matches!(*path, "/api/v1/recognitions" | "/api/v1/awards" | "/api/v1/recognitions/{id}/addons")
+            && matches!(
+                *path,
+                "/api/v1/recognitions" | "/api/v1/awards" | "/api/v1/recognitions/{id}/addons" | "/api/v1/redemptions"
+            )
         {
             params.push(
                 json!({"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}),

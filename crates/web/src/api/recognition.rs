@@ -1,9 +1,9 @@
 //! Values, recognition, awards, balances, allowances and the ledger.
 
 use crate::api::json;
-use crate::http::{blocking, ApiCaller, ApiResult, JsonBody};
+use crate::http::{blocking, ApiCaller, ApiResult, JsonBody, QueryParams};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -85,7 +85,7 @@ pub struct FeedQuery {
 pub async fn feed(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<FeedQuery>,
+    QueryParams(q): QueryParams<FeedQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = FeedFilter {
         member_id: q.member.filter(|s| !s.is_empty()),
@@ -237,7 +237,7 @@ pub struct LedgerQuery {
 pub async fn ledger(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<LedgerQuery>,
+    QueryParams(q): QueryParams<LedgerQuery>,
 ) -> ApiResult<Json<Value>> {
     let member = q.member.filter(|m| !m.is_empty()).unwrap_or_else(|| caller.member.id.clone());
     let limit = q.limit.unwrap_or(50).clamp(1, 100);

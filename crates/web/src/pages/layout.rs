@@ -14,8 +14,12 @@ pub enum Nav {
     Feed,
     Give,
     Directory,
+    Okrs,
+    Kpis,
     Recognition,
     Settings,
+    Rewards,
+    RewardsAdmin,
     None,
 }
 
@@ -51,7 +55,11 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                     li { a href="/feed" aria-current=[(current == Nav::Feed).then_some("page")] { "Feed" } }
                                     li { a href="/give" aria-current=[(current == Nav::Give).then_some("page")] { "Give recognition" } }
                                     li { a href="/directory" aria-current=[(current == Nav::Directory).then_some("page")] { "Directory" } }
+                                    li { a href="/okrs" aria-current=[(current == Nav::Okrs).then_some("page")] { "OKRs" } }
+                                    li { a href="/kpis" aria-current=[(current == Nav::Kpis).then_some("page")] { "KPIs" } }
+                                    li { a href="/rewards" aria-current=[(current == Nav::Rewards).then_some("page")] { "Rewards" } }
                                     @if c.member.role.is_admin() {
+                                        li { a href="/admin/rewards" aria-current=[(current == Nav::RewardsAdmin).then_some("page")] { "Rewards admin" } }
                                         li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
                                     }

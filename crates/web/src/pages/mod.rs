@@ -8,6 +8,8 @@
 //! - `recognition`: the feed, giving recognition, reactions, comments, add-ons, undo and hiding
 //! - `directory`: the directory, member profiles (with the recognition they got and gave) and the admin's member editor
 //! - `admin`: company values, currency, recognition rules and allowances (admins)
+//! - `rewards`: the reward catalog, redeeming, my redemptions; the admin's catalog, fulfilment queue and statements
+//! - `okrs`: the cycle overview, objectives with their key results and check-ins, KPIs
 //! - `settings`: organisation settings
 //! - `assets`: the embedded stylesheet and script
 
@@ -16,7 +18,9 @@ mod admin;
 mod assets;
 mod directory;
 mod layout;
+mod okrs;
 mod recognition;
+mod rewards;
 mod settings;
 
 use crate::http::{blocking, clear_session_cookie, cookie, csrf_matches, SESSION_COOKIE};
@@ -57,7 +61,28 @@ pub fn routes() -> Router<AppState> {
         .route("/directory", get(directory::directory))
         .route("/members/{id}", get(directory::profile))
         .route("/members/{id}/edit", get(directory::edit_form).post(directory::edit))
+        .route("/okrs", get(okrs::overview))
+        .route("/okrs/cycles", post(okrs::create_cycle))
+        .route("/okrs/cycles/{id}/close", post(okrs::close_cycle))
+        .route("/okrs/cycles/{id}/activate", post(okrs::activate_cycle))
+        .route("/okrs/objectives", post(okrs::create_objective))
+        .route("/okrs/objectives/{id}", get(okrs::objective))
+        .route("/okrs/objectives/{id}/key_results", post(okrs::create_key_result))
+        .route("/okrs/key_results/{id}/check_ins", post(okrs::check_in))
+        .route("/kpis", get(okrs::kpis).post(okrs::create_kpi))
+        .route("/kpis/{id}", get(okrs::kpi))
+        .route("/kpis/{id}/upload", post(okrs::upload))
+        .route("/kpis/{id}/improve", post(okrs::improve))
         .route("/settings", get(settings::settings_form).post(settings::save))
+        .route("/rewards", get(rewards::catalog))
+        .route("/rewards/{id}/redeem", get(rewards::confirm).post(rewards::redeem))
+        .route("/redemptions", get(rewards::mine))
+        .route("/redemptions/{id}/cancel", post(rewards::cancel))
+        .route("/admin/rewards", get(rewards::admin).post(rewards::create))
+        .route("/admin/rewards/{id}", post(rewards::update))
+        .route("/admin/redemptions/{id}/fulfil", post(rewards::fulfil))
+        .route("/admin/redemptions/{id}/decline", post(rewards::decline))
+        .route("/admin/statements", get(rewards::statements))
         .route("/assets/{file}", get(assets::serve))
 }
 
