@@ -128,6 +128,16 @@ describe('okrs', () => {
     await table.getByRole('link', { name: 'API p95 latency' }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/kpis/'));
     await expectText(page.getByTestId('kpi-status'), /healthy|warning|critical|stale/);
+
+    // A CSV upload takes the good rows and reports the bad ones by line.
+    const csv = 'date,value\n2026-03-28,410\n28/03/2026,400\n2026-03-29,not a number\n2026-03-30,390\n';
+    await page.getByLabel('CSV file').setInputFiles({ name: 'latency.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.waitForLoadState('load');
+    const report = page.getByTestId('csv-report');
+    await expectText(report, '2 rows taken');
+    await expectText(report, 'Line 3');
+    await expectText(report, 'Line 4: the value is not a number');
     await shot(page, 'kpi');
     assert.deepEqual(page.problems, []);
   });

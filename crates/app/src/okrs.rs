@@ -618,6 +618,7 @@ impl App {
                 }
             }
             let team = team_for(level, opt_id(new.team.clone()))?;
+            check_team(tx, &org_id, level, team.as_deref())?;
             let parent_id = opt_id(new.parent_id.clone());
             if let Some(p) = &parent_id {
                 check_parent(tx, caller, &cycle, p)?;
@@ -673,6 +674,7 @@ impl App {
             if ch.level.is_some() || ch.team.is_some() {
                 let team = if ch.team.is_some() { opt_id(ch.team.clone()) } else { o.team.clone() };
                 o.team = team_for(o.level, team)?;
+                check_team(tx, &org_id, o.level, o.team.as_deref())?;
             }
             if let Some(owner) = &ch.owner_id {
                 if !is_admin(caller) && owner != &caller.member.id {
@@ -1267,6 +1269,17 @@ fn team_for(level: Level, team: Option<String>) -> Result<Option<String>> {
         },
         _ => Ok(team),
     }
+}
+
+/// A team objective's team is one of the directory's departments (when the
+/// directory has any).
+fn check_team(tx: &mut Tx, org_id: &str, level: Level, team: Option<&str>) -> Result<()> {
+    let Some(team) = team.filter(|_| level == Level::Team) else { return Ok(()) };
+    let departments = tx.member_facets(org_id)?.0;
+    if !departments.is_empty() && !departments.iter().any(|d| d == team) {
+        return Err(Error::invalid("team", format!("no department is called '{team}'")).with_code("unknown_team"));
+    }
+    Ok(())
 }
 
 /// A parent must exist in the organisation, be visible, and its cycle must

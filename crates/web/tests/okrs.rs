@@ -205,6 +205,8 @@ fn refused_key_results_and_check_ins_change_nothing(db: &TestDb) {
         .t
         .post(&cy.auth, "/api/v1/objectives", &json!({"cycle_id": o.cycle, "title": "x", "level": "team"}))
         .problem(422, "validation_failed");
+    let unknown = json!({"cycle_id": o.cycle, "title": "x", "level": "team", "team": "Marketing"});
+    o.team.t.post(&cy.auth, "/api/v1/objectives", &unknown).problem(422, "unknown_team");
 }
 
 fn rollup_weights_and_archived_key_results(db: &TestDb) {
@@ -333,6 +335,11 @@ fn kpis_across_dst_replace_same_date_and_drive_key_results(db: &TestDb) {
     let values = t.get(o.admin(), &format!("/api/v1/kpis/{kpi_id}/values")).ok(200);
     assert_eq!(values["items"].as_array().unwrap().len(), 3);
     assert_eq!(values["items"][1]["value"], 610);
+    let first = t.get(o.admin(), &format!("/api/v1/kpis/{kpi_id}/values?limit=2")).ok(200);
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    assert_eq!(first["next_cursor"], "2026-03-29");
+    let rest = t.get(o.admin(), &format!("/api/v1/kpis/{kpi_id}/values?limit=2&cursor=2026-03-29")).ok(200);
+    assert_eq!((rest["items"][0]["date"].as_str(), rest["next_cursor"].is_null()), (Some("2026-03-28"), true));
 
     // "Improve this KPI": the KR starts at the KPI's current value (500) and follows it.
     let oid = id(&o.objective(o.admin(), json!({})));
@@ -435,6 +442,84 @@ fn another_org_sees_nothing(db: &TestDb) {
     assert_eq!(o.get_kr(&kid)["check_in_count"], 0);
 }
 
+// ------------------------------------------------------------------ pages
+
+fn form(t: &TestApp, auth: &Auth, path: &str, body: &str) -> Resp {
+    t.request(axum::http::Method::POST, path, auth, Some("application/x-www-form-urlencoded"), body.as_bytes().to_vec())
+}
+
+fn csrf_of(auth: &Auth) -> String {
+    match auth {
+        Auth::Session { csrf, .. } => csrf.clone(),
+        _ => panic!("a session"),
+    }
+}
+
+fn pages_check_in_with_csrf_and_hide_other_orgs(db: &TestDb) {
+    let o = Okr::new(db, "acme");
+    let t = &o.team.t;
+    let admin = o.admin().clone();
+    let oid = id(&o.objective(&admin, json!({"title": "Page objective"})));
+    let kid = id(&o.kr(&admin, &oid, json!({"title": "Calls made", "start": 0, "target": 10})));
+    let page = t.get(&admin, &format!("/okrs/objectives/{oid}"));
+    assert_eq!(page.status.as_u16(), 200);
+    let html = page.text();
+    assert!(html.contains("Page objective") && html.contains("Calls made") && html.contains("data-percent=\"0\""));
+    let overview = t.get(&admin, &format!("/okrs?cycle={}", o.cycle)).text();
+    assert!(overview.contains("Page objective"), "the tree lists it");
+
+    // Without the form's CSRF token nothing happens.
+    let refused = form(t, &admin, &format!("/okrs/key_results/{kid}/check_ins"), "csrf=wrong&value=5");
+    assert_eq!(refused.status.as_u16(), 403);
+    assert_eq!(o.get_kr(&kid)["current"], 0);
+    // A bad value shows the form again with the error; nothing changes.
+    let bad =
+        form(t, &admin, &format!("/okrs/key_results/{kid}/check_ins"), &format!("csrf={}&value=lots", csrf_of(&admin)));
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.text().contains("Enter a number"), "{}", bad.text());
+    assert_eq!(o.get_kr(&kid)["check_in_count"], 0);
+    let ok = form(
+        t,
+        &admin,
+        &format!("/okrs/key_results/{kid}/check_ins"),
+        &format!("csrf={}&value=5&confidence=at_risk&note=half", csrf_of(&admin)),
+    );
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.text());
+    assert_eq!(o.get_kr(&kid)["current"], 5);
+    let html = t.get(&admin, &format!("/okrs/objectives/{oid}")).text();
+    assert!(html.contains("data-percent=\"50\"") && html.contains("<svg"), "bar and chart");
+
+    // Another organisation's admin gets a 404 page.
+    let other = t.signup("other");
+    assert_eq!(t.get(&other.auth, &format!("/okrs/objectives/{oid}")).status.as_u16(), 404);
+    let foreign = form(
+        t,
+        &other.auth,
+        &format!("/okrs/key_results/{kid}/check_ins"),
+        &format!("csrf={}&value=9", csrf_of(&other.auth)),
+    );
+    assert_eq!(foreign.status.as_u16(), 404);
+    assert_eq!(o.get_kr(&kid)["current"], 5);
+
+    // The OKR settings form (admins only).
+    let saved = form(t, &admin, "/okrs/settings", &format!("csrf={}&allow_over_achievement=on", csrf_of(&admin)));
+    assert_eq!(saved.status.as_u16(), 303);
+    let s = t.get(&admin, "/api/v1/okr_settings").ok(200);
+    assert_eq!((s["allow_over_achievement"].as_bool(), s["allow_late_check_ins"].as_bool()), (Some(true), Some(false)));
+    let (_, member) = t.member_session(&admin, "acme", "dee@acme.example", "member");
+    let refused = form(t, &member, "/okrs/settings", &format!("csrf={}&allow_late_check_ins=on", csrf_of(&member)));
+    assert_eq!(refused.status.as_u16(), 403);
+    assert_eq!(t.get(&admin, "/api/v1/okr_settings").ok(200)["allow_late_check_ins"], false);
+    let other_settings = form(t, &other.auth, "/okrs/settings", &format!("csrf={}", csrf_of(&other.auth)));
+    assert_eq!(other_settings.status.as_u16(), 303, "their own org's settings");
+    assert_eq!(t.get(&admin, "/api/v1/okr_settings").ok(200)["allow_over_achievement"], true, "ours are untouched");
+
+    // KPI pages: the dashboard and a CSV upload's row report.
+    let kpi = id(&t.post(&admin, "/api/v1/kpis", &json!({"name": "NPS", "warning": 20, "critical": 0})).ok(201));
+    assert!(t.get(&admin, "/kpis").text().contains("NPS"));
+    assert_eq!(t.get(&other.auth, &format!("/kpis/{kpi}")).status.as_u16(), 404);
+}
+
 backend_tests!(
     cycles_are_quarters_years_or_custom_and_move_forward,
     progress_of_increasing_and_decreasing_key_results,
@@ -445,4 +530,5 @@ backend_tests!(
     kpis_across_dst_replace_same_date_and_drive_key_results,
     recognitions_may_name_a_key_result_of_the_org,
     another_org_sees_nothing,
+    pages_check_in_with_csrf_and_hide_other_orgs,
 );

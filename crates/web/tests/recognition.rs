@@ -273,10 +273,7 @@ fn split_a_pot_among_three(db: &TestDb) {
     let (ana, bob, cy) = (&team.ana, &team.bob, &team.cy);
     let dee = team.person("dee@acme.example", json!({}));
     let post = team
-        .give(
-            ana,
-            json!({"recipients": [cy.id, bob.id, dee.id], "split_total": 100, "points": 7, "message": "team effort"}),
-        )
+        .give(ana, json!({"recipients": [cy.id, bob.id, dee.id], "split_total": 100, "message": "team effort"}))
         .ok(201);
     let got: Vec<(String, i64)> = post["recipients"]
         .as_array()
@@ -285,6 +282,14 @@ fn split_a_pot_among_three(db: &TestDb) {
         .map(|r| (r["id"].as_str().unwrap().to_string(), r["points"].as_i64().unwrap()))
         .collect();
     assert_eq!(got, [(cy.id.clone(), 34), (bob.id.clone(), 33), (dee.id.clone(), 33)], "in the order named");
+    // Points per recipient and a pot at once are ambiguous: refused.
+    refused(
+        &team,
+        ana,
+        json!({"recipients": [cy.id, bob.id], "split_total": 10, "points": 7, "message": "x"}),
+        422,
+        "validation_failed",
+    );
     assert_eq!(post["total_points"], 100);
     assert_eq!(team.remaining(ana), 0, "exactly the pot is charged");
     assert_eq!((team.earned(cy), team.earned(bob), team.earned(&dee)), (34, 33, 33));

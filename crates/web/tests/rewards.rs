@@ -709,5 +709,21 @@ fn pages_redeem_fulfil_and_show_the_code(db: &TestDb) {
         s.contains("Nothing to pay this month") && s.contains("format=csv") && s.contains("Lunch with the CEO"),
         "{s}"
     );
+
+    // A refund after fulfilment, from the "recently fulfilled" list; a blank reason is refused beside its field.
+    assert!(t.get(&o.auth, "/admin/rewards").text().contains("data-testid=\"fulfilled-item\""));
+    let blank =
+        form(&t, &o.auth, &format!("/admin/redemptions/{rid}/decline"), &[("csrf", &admin_csrf), ("reason", " ")]);
+    assert_eq!(blank.status.as_u16(), 422);
+    assert!(blank.text().contains(&format!("id=\"reason-{rid}-error\"")), "{}", blank.text());
+    assert_eq!(t.get(&mia, "/api/v1/me/balance").ok(200)["earned"]["balance"], 20);
+    let refund = form(
+        &t,
+        &o.auth,
+        &format!("/admin/redemptions/{rid}/decline"),
+        &[("csrf", &admin_csrf), ("reason", "The CEO is travelling")],
+    );
+    assert_eq!(refund.status.as_u16(), 303, "{}", refund.text());
+    assert_eq!(t.get(&mia, "/api/v1/me/balance").ok(200)["earned"]["balance"], 120);
     assert!(t.app.verify_ledger().unwrap().is_empty());
 }

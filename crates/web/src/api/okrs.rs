@@ -97,6 +97,28 @@ fn items(list: Vec<Value>) -> Json<Value> {
     Json(crate::api::json::page(list, None))
 }
 
+/// `?limit=` (default 50, at most 100) and `?cursor=`.
+#[derive(Deserialize, Default)]
+pub struct PageQ {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// One page of `list` (already in its order): the cursor is the `key` of
+/// the last item of the previous page.
+fn paged(list: Vec<Value>, key: &str, limit: Option<i64>, cursor: Option<&str>) -> Json<Value> {
+    let limit = limit.unwrap_or(50).clamp(1, 100) as usize;
+    let start = match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => list.iter().position(|v| v[key].as_str() == Some(c)).map_or(list.len(), |i| i + 1),
+        None => 0,
+    };
+    let rest: Vec<Value> = list.into_iter().skip(start).collect();
+    let more = rest.len() > limit;
+    let page: Vec<Value> = rest.into_iter().take(limit).collect();
+    let next = if more { page.last().and_then(|v| v[key].as_str()).map(str::to_string) } else { None };
+    Json(crate::api::json::page(page, next))
+}
+
 // ---------------------------------------------------------------- settings
 
 pub async fn get_settings(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<Value>> {
@@ -115,9 +137,13 @@ pub async fn patch_settings(
 
 // ---------------------------------------------------------------- cycles
 
-pub async fn list_cycles(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<Value>> {
+pub async fn list_cycles(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    QueryParams(q): QueryParams<PageQ>,
+) -> ApiResult<Json<Value>> {
     let list = blocking(&state.app, move |app| app.cycles(&caller)).await?;
-    Ok(items(list.iter().map(cycle).collect()))
+    Ok(paged(list.iter().map(cycle).collect(), "id", q.limit, q.cursor.as_deref()))
 }
 
 pub async fn create_cycle(
@@ -162,6 +188,8 @@ pub async fn close_cycle(
 #[derive(Deserialize, Default)]
 pub struct CycleQuery {
     pub cycle: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
 }
 
 pub async fn list_objectives(
@@ -171,7 +199,8 @@ pub async fn list_objectives(
 ) -> ApiResult<Json<Value>> {
     let cycle = q.cycle.filter(|c| !c.is_empty());
     let list = blocking(&state.app, move |app| app.objectives(&caller, cycle.as_deref())).await?;
-    Ok(items(list.iter().map(objective).collect()))
+    // Newest first.
+    Ok(paged(list.iter().rev().map(objective).collect(), "id", q.limit, q.cursor.as_deref()))
 }
 
 pub async fn create_objective(
@@ -275,9 +304,10 @@ pub async fn list_check_ins(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
+    QueryParams(q): QueryParams<PageQ>,
 ) -> ApiResult<Json<Value>> {
     let v = blocking(&state.app, move |app| app.key_result(&caller, &id)).await?;
-    Ok(items(v.check_ins.iter().rev().map(check_in).collect()))
+    Ok(paged(v.check_ins.iter().rev().map(check_in).collect(), "id", q.limit, q.cursor.as_deref()))
 }
 
 pub async fn create_check_in(
@@ -294,9 +324,13 @@ pub async fn create_check_in(
 
 // ---------------------------------------------------------------- KPIs
 
-pub async fn list_kpis(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<Value>> {
+pub async fn list_kpis(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    QueryParams(q): QueryParams<PageQ>,
+) -> ApiResult<Json<Value>> {
     let list = blocking(&state.app, move |app| app.kpis(&caller)).await?;
-    Ok(items(list.iter().map(kpi).collect()))
+    Ok(paged(list.iter().map(kpi).collect(), "id", q.limit, q.cursor.as_deref()))
 }
 
 pub async fn create_kpi(
@@ -321,9 +355,11 @@ pub async fn list_values(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
+    QueryParams(q): QueryParams<PageQ>,
 ) -> ApiResult<Json<Value>> {
     let (_, values) = blocking(&state.app, move |app| app.kpi(&caller, &id)).await?;
-    Ok(items(values.iter().rev().map(kpi_value).collect()))
+    // Newest date first; the cursor is a date.
+    Ok(paged(values.iter().rev().map(kpi_value).collect(), "date", q.limit, q.cursor.as_deref()))
 }
 
 #[derive(Deserialize)]

@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/members/{id}", get(directory::profile))
         .route("/members/{id}/edit", get(directory::edit_form).post(directory::edit))
         .route("/okrs", get(okrs::overview))
+        .route("/okrs/settings", post(okrs::save_settings))
         .route("/okrs/cycles", post(okrs::create_cycle))
         .route("/okrs/cycles/{id}/close", post(okrs::close_cycle))
         .route("/okrs/cycles/{id}/activate", post(okrs::activate_cycle))

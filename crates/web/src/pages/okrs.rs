@@ -204,6 +204,7 @@ struct Overview {
     tree: Vec<TreeItem>,
     people: HashMap<String, Member>,
     departments: Vec<String>,
+    settings: plaudit_domain::okr::OkrSettings,
 }
 
 fn load_overview(app: &plaudit_app::App, caller: &Caller, wanted: &str) -> Result<Overview> {
@@ -222,7 +223,8 @@ fn load_overview(app: &plaudit_app::App, caller: &Caller, wanted: &str) -> Resul
     let people = people(caller, app, &ids)?;
     let org_id = caller.org.id.clone();
     let departments = app.store.read(|tx| tx.member_facets(&org_id))?.0;
-    Ok(Overview { cycles, current, tree, people, departments })
+    let settings = app.okr_settings(caller)?;
+    Ok(Overview { cycles, current, tree, people, departments, settings })
 }
 
 fn overview_page(caller: &Caller, ov: &Overview, q: &OverviewQuery, forms: &OverviewForms) -> Markup {
@@ -363,6 +365,15 @@ fn overview_page(caller: &Caller, ov: &Overview, q: &OverviewQuery, forms: &Over
             }
         }
         @if is_admin {
+            section.card aria-labelledby="okr-settings-title" {
+                h2 #okr-settings-title { "OKR settings" }
+                form.form method="post" action="/okrs/settings" {
+                    (csrf(caller))
+                    (super::layout::checkbox_field("allow_over_achievement", "Progress may pass 100 %", ov.settings.allow_over_achievement, None, None))
+                    (super::layout::checkbox_field("allow_late_check_ins", "Take check-ins after a cycle closed", ov.settings.allow_late_check_ins, Some("They are kept and marked late; grades never change."), None))
+                    div.actions { button.button.button-quiet type="submit" { "Save settings" } }
+                }
+            }
             section.card aria-labelledby="new-cycle-title" {
                 h2 #new-cycle-title { "New cycle" }
                 @let f = &forms.cycle;
@@ -455,6 +466,33 @@ pub async fn create_cycle(
                 OverviewForms { cycle: f, error: Some(FormError::from_error(&e, &fields)), ..Default::default() };
             show_overview(&state, &caller, OverviewQuery::default(), forms, crate::http::status_of(e.kind)).await
         }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SettingsForm {
+    pub csrf: String,
+    pub allow_over_achievement: Option<String>,
+    pub allow_late_check_ins: Option<String>,
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    PageForm(f): PageForm<SettingsForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&caller, &f.csrf) {
+        return r;
+    }
+    let c = caller.clone();
+    let ch = plaudit_app::okrs::SettingsChanges {
+        allow_over_achievement: Some(f.allow_over_achievement.is_some()),
+        allow_late_check_ins: Some(f.allow_late_check_ins.is_some()),
+    };
+    match run(&state, move |app| app.update_okr_settings(&c, ch)).await {
+        Ok(_) => Redirect::to("/okrs").into_response(),
+        Err(e) => error_page(Some(&caller), &e),
     }
 }
 

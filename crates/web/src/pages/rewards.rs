@@ -397,19 +397,26 @@ async fn admin_page(
     let loaded = run(state, move |app| {
         let rewards = app.rewards(&c, true, None)?;
         let pending = app.redemptions(&c, None, Some(RedemptionStatus::Pending), None, 100)?.items;
+        let fulfilled = app.redemptions(&c, None, Some(RedemptionStatus::Fulfilled), None, 20)?.items;
         let mut queue = Vec::new();
-        for r in pending {
+        let mut done = Vec::new();
+        for (r, target) in pending.into_iter().map(|r| (r, 0)).chain(fulfilled.into_iter().map(|r| (r, 1))) {
             let member = app
                 .store
                 .read(|tx| tx.member_by_id(&c.org.id, &r.member_id))?
                 .map_or(String::new(), |m| m.profile.display_name);
             let reward = rewards.iter().find(|w| w.id == r.reward_id).map_or(String::new(), |w| w.name.clone());
-            queue.push(QueueItem { r, member, reward });
+            let item = QueueItem { r, member, reward };
+            if target == 0 {
+                queue.push(item);
+            } else {
+                done.push(item);
+            }
         }
-        Ok((rewards, queue))
+        Ok((rewards, queue, done))
     })
     .await;
-    let (rewards, queue) = match loaded {
+    let (rewards, queue, done) = match loaded {
         Ok(v) => v,
         Err(e) => return error_page(Some(caller), &e),
     };
@@ -453,6 +460,25 @@ async fn admin_page(
                                 (csrf(caller))
                                 (named_input(&format!("reason-{}", q.r.id), "reason", "Reason for declining", None, error))
                                 button.button.button-danger type="submit" { "Decline " span.visually-hidden { (q.reward) " for " (q.member) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !done.is_empty() {
+            section.card aria-labelledby="done-title" {
+                h2 #done-title { "Recently fulfilled" }
+                p.muted { "Declining a fulfilled redemption gives the points back and puts a negative line on this month's statement." }
+                ul.queue {
+                    @for q in &done {
+                        li.card data-testid="fulfilled-item" {
+                            p { strong dir="auto" { (q.member) } ": " span dir="auto" { (q.reward) } ", " (amount(org, q.r.points))
+                                @if let Some(at) = q.r.fulfilled_at { ", fulfilled " (local(org, at, "%-d %B %Y")) } }
+                            form method="post" action={ "/admin/redemptions/" (q.r.id) "/decline" } {
+                                (csrf(caller))
+                                (named_input(&format!("reason-{}", q.r.id), "reason", "Reason for the refund", None, error))
+                                button.button.button-danger.button-small type="submit" { "Refund " span.visually-hidden { (q.reward) " for " (q.member) } }
                             }
                         }
                     }
