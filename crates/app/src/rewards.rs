@@ -625,6 +625,10 @@ fn redeem_in(tx: &mut Tx, org_id: &str, member_id: &str, reward_id: &str, now: i
             format!("'{}' is no longer in the catalog", reward.name),
         ));
     }
+    // Paid rewards stay a paid-plan feature after a switch back to free.
+    if reward.kind.is_paid_feature() && org.plan == Plan::Free {
+        return Err(plan_limit(reward.kind).on_field("reward_id"));
+    }
     let out_of_stock =
         || refusal(ErrorKind::Conflict, "out_of_stock", "reward_id", format!("'{}' is out of stock", reward.name));
     if reward.stock == Some(0) {

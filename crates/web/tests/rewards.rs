@@ -204,6 +204,34 @@ fn the_free_plan_has_culture_rewards_but_not_paid_ones(db: &TestDb) {
     assert_eq!(team.t.get(&team.org.auth, "/api/v1/rewards").ok(200)["items"].as_array().unwrap().len(), 1);
 }
 
+/// Back on the free plan, paid rewards can no longer be redeemed; culture and swag still can.
+fn a_free_org_cannot_redeem_paid_rewards(db: &TestDb) {
+    let team = paid_team(db, "downgrade", 10, "EUR");
+    let card = new_reward(&team, json!({"kind": "gift_card", "name": "Card €5", "face_value_minor": 500}));
+    let gift = new_reward(&team, json!({"kind": "donation", "name": "Give €5", "face_value_minor": 500}));
+    let lunch = new_reward(&team, json!({"kind": "culture", "name": "Team lunch", "cost_points": 20}));
+    let mug = new_reward(&team, json!({"kind": "swag", "name": "Mug", "cost_points": 10}));
+    fund(&team, &team.ana, 200);
+    // Still paid: a gift card redeems.
+    redeem(&team, &team.ana, card["id"].as_str().unwrap()).ok(201);
+
+    team.t.app.set_plan("downgrade", Plan::Free).unwrap();
+    for paid in [&card, &gift] {
+        let before = world(&team);
+        let p = redeem(&team, &team.ana, paid["id"].as_str().unwrap()).problem(402, "plan_limit");
+        assert!(p["detail"].as_str().unwrap().contains("paid-plan"), "{p}");
+        assert_eq!(world(&team), before);
+    }
+    // With an Idempotency-Key too: refused, and the key is not used up.
+    let keyed = team.t.app.redeem(&team.t.caller(&team.ana.auth), card["id"].as_str().unwrap(), Some("k-free"));
+    assert_eq!(keyed.unwrap_err().code, "plan_limit");
+    let balance = team.balance(&team.ana)["earned"]["balance"].as_i64().unwrap();
+    redeem(&team, &team.ana, lunch["id"].as_str().unwrap()).ok(201);
+    redeem(&team, &team.ana, mug["id"].as_str().unwrap()).ok(201);
+    assert_eq!(team.balance(&team.ana)["earned"]["balance"].as_i64().unwrap(), balance - 30);
+    sound(&team);
+}
+
 // ------------------------------------------------------------------ transitions
 
 fn transitions_refund_exactly_and_codes_are_private_and_encrypted(db: &TestDb) {
@@ -545,6 +573,7 @@ backend_tests!(
     a_25_dollar_card_at_7_cents_costs_358_points_and_bills_25_dollars,
     each_refusal_has_its_code_and_changes_nothing,
     the_free_plan_has_culture_rewards_but_not_paid_ones,
+    a_free_org_cannot_redeem_paid_rewards,
     transitions_refund_exactly_and_codes_are_private_and_encrypted,
     statements_follow_the_org_month_and_a_closed_month_never_changes,
     images_filters_and_idempotency,
@@ -553,6 +582,7 @@ backend_tests!(
     one_key_sent_twenty_times_redeems_once,
     the_monthly_limit_holds_under_parallel_redemptions,
     pages_redeem_fulfil_and_show_the_code,
+    the_admin_page_edits_a_reward,
 );
 
 /// The demo has a catalog, a non-empty statement for last month and a queue.
@@ -726,4 +756,79 @@ fn pages_redeem_fulfil_and_show_the_code(db: &TestDb) {
     assert_eq!(refund.status.as_u16(), 303, "{}", refund.text());
     assert_eq!(t.get(&mia, "/api/v1/me/balance").ok(200)["earned"]["balance"], 120);
     assert!(t.app.verify_ledger().unwrap().is_empty());
+}
+
+fn the_admin_page_edits_a_reward(db: &TestDb) {
+    let t = TestApp::new(db);
+    let o = t.paid_org("acme");
+    t.patch(&o.auth, "/api/v1/org", &json!({"point_value_minor": 10, "money_currency": "EUR"})).ok(200);
+    let csrf = csrf_of(&o.auth);
+    let (_, mia) = t.member_session(&o.auth, "acme", "mia@acme.example", "member");
+    let book =
+        t.post(&o.auth, "/api/v1/rewards", &json!({"kind": "culture", "name": "A book", "cost_points": 20})).ok(201);
+    let card = t
+        .post(&o.auth, "/api/v1/rewards", &json!({"kind": "gift_card", "name": "Card", "face_value_minor": 2500}))
+        .ok(201);
+    let (book_id, card_id) = (book["id"].as_str().unwrap(), card["id"].as_str().unwrap());
+
+    // Each reward has its edit form: points for culture, face value (with the currency) for a gift card.
+    let page = t.get(&o.auth, "/admin/rewards").text();
+    assert!(page.contains(&format!("id=\"edit-cost_points-{book_id}\"")), "{page}");
+    assert!(page.contains(&format!("id=\"edit-face_value-{card_id}\"")) && page.contains("Face value (EUR)"), "{page}");
+    assert!(!page.contains(&format!("id=\"edit-cost_points-{card_id}\"")));
+
+    // A forged form changes nothing; a bad value comes back beside its field, the form open and refilled.
+    let edit = |pairs: &[(&str, &str)], id: &str| form(&t, &o.auth, &format!("/admin/rewards/{id}"), pairs);
+    let forged = edit(&[("csrf", "wrong"), ("action", "edit"), ("name", "Hacked"), ("cost_points", "1")], book_id);
+    assert_eq!(forged.status.as_u16(), 403);
+    let bad = edit(&[("csrf", &csrf), ("action", "edit"), ("name", "A good book"), ("cost_points", "lots")], book_id);
+    assert_eq!(bad.status.as_u16(), 422);
+    let text = bad.text();
+    assert!(text.contains(&format!("id=\"edit-cost_points-{book_id}-error\"")), "{text}");
+    assert!(text.contains("value=\"A good book\""), "{text}");
+    let blank = edit(&[("csrf", &csrf), ("action", "edit"), ("name", " "), ("cost_points", "5")], book_id);
+    assert_eq!(blank.status.as_u16(), 422);
+    assert!(blank.text().contains(&format!("id=\"edit-name-{book_id}-error\"")), "{}", blank.text());
+    assert_eq!(t.get(&o.auth, &format!("/api/v1/rewards/{book_id}")).ok(200)["name"], "A book");
+
+    // A good edit saves every field.
+    let ok = edit(
+        &[
+            ("csrf", &csrf),
+            ("action", "edit"),
+            ("name", "A good book"),
+            ("description", "Any book you like"),
+            ("cost_points", "30"),
+            ("stock", "4"),
+            ("per_member_monthly_limit", "1"),
+        ],
+        book_id,
+    );
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.text());
+    let r = t.get(&o.auth, &format!("/api/v1/rewards/{book_id}")).ok(200);
+    assert_eq!(
+        (
+            &r["name"],
+            &r["description"],
+            &r["cost_points"],
+            &r["stock"],
+            &r["per_member_monthly_limit"],
+            &r["requires_approval"]
+        ),
+        (&json!("A good book"), &json!("Any book you like"), &json!(30), &json!(4), &json!(1), &json!(false))
+    );
+    // The gift card's face value re-prices it; a blank face value is refused beside its field.
+    let ok = edit(
+        &[("csrf", &csrf), ("action", "edit"), ("name", "Card"), ("face_value", "30.00"), ("requires_approval", "on")],
+        card_id,
+    );
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.text());
+    let r = t.get(&o.auth, &format!("/api/v1/rewards/{card_id}")).ok(200);
+    assert_eq!((&r["face_value_minor"], &r["cost_points"], &r["currency"]), (&json!(3000), &json!(300), &json!("EUR")));
+    let blank = edit(&[("csrf", &csrf), ("action", "edit"), ("name", "Card"), ("face_value", "")], card_id);
+    assert_eq!(blank.status.as_u16(), 422);
+    assert!(blank.text().contains(&format!("id=\"edit-face_value-{card_id}-error\"")), "{}", blank.text());
+    // The member sees the new name.
+    assert!(t.get(&mia, "/rewards").text().contains("A good book"));
+    assert_eq!(t.get(&mia, "/admin/rewards").status.as_u16(), 403);
 }

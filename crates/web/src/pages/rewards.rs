@@ -392,6 +392,7 @@ async fn admin_page(
     form: NewRewardForm,
     error: Option<FormError>,
     saved: &str,
+    edit: Option<(String, UpdateForm)>,
 ) -> Response {
     let c = caller.clone();
     let loaded = run(state, move |app| {
@@ -435,7 +436,11 @@ async fn admin_page(
         }
         _ => "Set the point value in Settings first.".to_string(),
     };
-    let labels = [("name", "Name"), ("cost_points", "Points cost"), ("face_value", "Face value"), ("kind", "Kind")];
+    let edit_labels: Vec<(String, &str)> =
+        edit.iter().flat_map(|(id, _)| EDIT_LABELS.iter().map(move |(f, l)| (format!("edit-{f}-{id}"), *l))).collect();
+    let mut labels =
+        vec![("name", "Name"), ("cost_points", "Points cost"), ("face_value", "Face value"), ("kind", "Kind")];
+    labels.extend(edit_labels.iter().map(|(f, l)| (f.as_str(), *l)));
     let body = html! {
         h1 { "Rewards admin" }
         p { a href="/admin/statements" { "Billing statements" } }
@@ -514,6 +519,7 @@ async fn admin_page(
                                             button.button.button-quiet.button-small type="submit" name="action" value="archive" { "Archive " span.visually-hidden { (r.name) } }
                                         }
                                     }
+                                    (edit_form(caller, r, edit.as_ref().filter(|(id, _)| *id == r.id).map(|(_, f)| f), error))
                                 }
                             }
                         }
@@ -539,6 +545,108 @@ async fn admin_page(
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     html_response(status, page(Some(caller), Nav::RewardsAdmin, "Rewards admin", body))
+}
+
+const EDIT_LABELS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("description", "Description"),
+    ("cost_points", "Points cost"),
+    ("face_value", "Face value"),
+    ("stock", "Stock"),
+    ("per_member_monthly_limit", "Limit per member per month"),
+];
+
+/// Whether a reward is priced by its face value (the points cost follows from it).
+fn priced_by_face_value(r: &Reward) -> bool {
+    r.kind.needs_face_value() || r.face_value_minor.is_some()
+}
+
+/// Minor units → `25.00` (the inverse of `parse_money`).
+fn major_units(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", minor.abs() / 100, minor.abs() % 100)
+}
+
+/// A labelled input of the edit form of one reward: ids are `edit-{name}-{reward id}`.
+#[allow(clippy::too_many_arguments)]
+fn edit_input(
+    rid: &str,
+    name: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    hint: Option<&str>,
+    required: bool,
+    error: Option<&FormError>,
+) -> Markup {
+    let id = format!("edit-{name}-{rid}");
+    let message = error.filter(|e| e.field.as_deref() == Some(id.as_str())).map(|e| e.message.as_str());
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let mut described = Vec::new();
+    if hint.is_some() {
+        described.push(hint_id.as_str());
+    }
+    if message.is_some() {
+        described.push(error_id.as_str());
+    }
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    html! {
+        div.field.field-invalid[message.is_some()] {
+            label for=(id) { (label) @if !required { span.optional { " (optional)" } } }
+            @if let Some(h) = hint { p.hint id=(hint_id) { (h) } }
+            @if let Some(m) = message { p.field-error id=(error_id) { span.visually-hidden { "Error: " } (m) } }
+            input.input id=(id) name=(name) type=(kind) value=(value) dir="auto" autocomplete="off"
+                aria-describedby=[described] aria-invalid=[message.map(|_| "true")] required[required];
+        }
+    }
+}
+
+/// The edit form of one reward, open (with what was sent) when it failed.
+fn edit_form(caller: &Caller, r: &Reward, sent: Option<&UpdateForm>, error: Option<&FormError>) -> Markup {
+    let by_face = priced_by_face_value(r);
+    let currency = r.currency.clone().or_else(|| caller.org.money_currency.clone()).unwrap_or_default();
+    let pick = |sent: Option<&String>, stored: String| sent.cloned().unwrap_or(stored);
+    let name = pick(sent.and_then(|f| f.name.as_ref()), r.name.clone());
+    let description = pick(sent.and_then(|f| f.description.as_ref()), r.description.clone());
+    let cost = pick(sent.and_then(|f| f.cost_points.as_ref()), r.cost_points.to_string());
+    let face = pick(sent.and_then(|f| f.face_value.as_ref()), r.face_value_minor.map(major_units).unwrap_or_default());
+    let stock = sent.map_or_else(|| r.stock.map(|s| s.to_string()).unwrap_or_default(), |f| f.stock.clone());
+    let limit = sent.map_or_else(
+        || r.per_member_monthly_limit.map(|s| s.to_string()).unwrap_or_default(),
+        |f| f.per_member_monthly_limit.clone(),
+    );
+    let approval = sent.map_or(r.requires_approval, |f| f.requires_approval.is_some());
+    let face_label = if currency.is_empty() { "Face value".to_string() } else { format!("Face value ({currency})") };
+    let face_hint = if currency.is_empty() {
+        "Set the point value in Settings first.".to_string()
+    } else {
+        format!("In {currency}; the points cost follows from it, rounded up.")
+    };
+    let approval_id = format!("edit-requires_approval-{}", r.id);
+    html! {
+        details.reward-edit open[sent.is_some()] data-testid="reward-edit" {
+            summary { "Edit " span.visually-hidden { (r.name) } }
+            form method="post" action={ "/admin/rewards/" (r.id) } novalidate {
+                (csrf(caller))
+                (edit_input(&r.id, "name", "Name", &name, "text", None, true, error))
+                (edit_input(&r.id, "description", "Description", &description, "text", None, false, error))
+                @if by_face {
+                    (edit_input(&r.id, "face_value", &face_label, &face, "text", Some(&face_hint), true, error))
+                    p.muted { "Points cost now: " (amount(&caller.org, r.cost_points)) }
+                } @else {
+                    (edit_input(&r.id, "cost_points", "Points cost", &cost, "number", None, true, error))
+                }
+                (edit_input(&r.id, "stock", "Stock", &stock, "number", Some("Leave empty for unlimited."), false, error))
+                (edit_input(&r.id, "per_member_monthly_limit", "Limit per member per month", &limit, "number", None, false, error))
+                div.field.field-checkbox {
+                    input id=(approval_id) name="requires_approval" type="checkbox" value="on" checked[approval];
+                    label for=(approval_id) { "An admin approves each redemption" }
+                }
+                button.button.button-small type="submit" name="action" value="edit" { "Save " span.visually-hidden { (r.name) } }
+            }
+        }
+    }
 }
 
 /// An optional text input whose id (unique on the page) differs from its name.
@@ -570,7 +678,7 @@ pub async fn admin(
     AdminCaller(caller): AdminCaller,
     PageQuery(q): PageQuery<AdminQuery>,
 ) -> Response {
-    admin_page(&state, &caller, NewRewardForm::default(), None, &q.saved).await
+    admin_page(&state, &caller, NewRewardForm::default(), None, &q.saved, None).await
 }
 
 pub async fn create(
@@ -604,17 +712,48 @@ pub async fn create(
         Err(e) if e.kind == plaudit_domain::ErrorKind::Internal => error_page(Some(&caller), &e),
         Err(e) => {
             let err = FormError::from_error(&e, REWARD_FIELDS);
-            admin_page(&state, &caller, f, Some(err), "").await
+            admin_page(&state, &caller, f, Some(err), "", None).await
         }
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct UpdateForm {
     pub csrf: String,
     pub action: String,
     pub stock: String,
+    // The edit form (`action=edit`); a field the form did not send stays as it is.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cost_points: Option<String>,
+    pub face_value: Option<String>,
+    pub per_member_monthly_limit: String,
+    pub requires_approval: Option<String>,
+}
+
+/// What the edit form asks to change.
+fn edit_changes(f: &UpdateForm) -> Result<RewardChanges, Error> {
+    let cost_points = match &f.cost_points {
+        Some(s) => Some(
+            opt_int("cost_points", s)?.ok_or_else(|| Error::invalid("cost_points", "say how many points it costs"))?,
+        ),
+        None => None,
+    };
+    let face_value_minor = match &f.face_value {
+        Some(s) => Some(parse_money(s)?),
+        None => None,
+    };
+    Ok(RewardChanges {
+        name: f.name.clone(),
+        description: f.description.clone(),
+        cost_points,
+        face_value_minor,
+        stock: Some(opt_int("stock", &f.stock)?),
+        per_member_monthly_limit: Some(opt_int("per_member_monthly_limit", &f.per_member_monthly_limit)?),
+        requires_approval: Some(f.requires_approval.is_some()),
+        ..Default::default()
+    })
 }
 
 pub async fn update(
@@ -627,18 +766,29 @@ pub async fn update(
         return resp;
     }
     let changes = match f.action.as_str() {
+        "edit" => edit_changes(&f),
         "archive" => Ok(RewardChanges { archived: Some(true), ..Default::default() }),
         "unarchive" => Ok(RewardChanges { archived: Some(false), ..Default::default() }),
         _ => opt_int("stock", &f.stock).map(|s| RewardChanges { stock: Some(s), ..Default::default() }),
     };
     let c = caller.clone();
+    let rid = id.clone();
     let result = match changes {
         Ok(ch) => run(&state, move |app| app.update_reward(&c, &id, ch)).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(_) => Redirect::to("/admin/rewards?saved=updated").into_response(),
-        Err(e) => admin_page(&state, &caller, NewRewardForm::default(), Some(FormError::general(e.message)), "").await,
+        Err(e) if e.kind == plaudit_domain::ErrorKind::Internal => error_page(Some(&caller), &e),
+        Err(e) if f.action == "edit" => {
+            let err = FormError::from_error(&e, REWARD_FIELDS);
+            let field = err.field.map(|input| format!("edit-{input}-{rid}"));
+            let err = FormError { field, message: err.message };
+            admin_page(&state, &caller, NewRewardForm::default(), Some(err), "", Some((rid, f))).await
+        }
+        Err(e) => {
+            admin_page(&state, &caller, NewRewardForm::default(), Some(FormError::general(e.message)), "", None).await
+        }
     }
 }
 
@@ -667,7 +817,7 @@ pub async fn fulfil(
         Err(e) => {
             let field = e.field.clone().map(|f| format!("{f}-{id}"));
             let err = FormError { field, message: FormError::from_error(&e, &[]).message };
-            admin_page(&state, &caller, NewRewardForm::default(), Some(err), "").await
+            admin_page(&state, &caller, NewRewardForm::default(), Some(err), "", None).await
         }
     }
 }
@@ -688,7 +838,7 @@ pub async fn decline(
         Err(e) => {
             let field = e.field.clone().map(|f| format!("{f}-{id}"));
             let err = FormError { field, message: FormError::from_error(&e, &[]).message };
-            admin_page(&state, &caller, NewRewardForm::default(), Some(err), "").await
+            admin_page(&state, &caller, NewRewardForm::default(), Some(err), "", None).await
         }
     }
 }
