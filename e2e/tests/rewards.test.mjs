@@ -86,6 +86,27 @@ describe('rewards', () => {
     assert.deepEqual(admin.problems, []);
   });
 
+  it('an admin renames a reward in its edit form and the member sees the new name', async () => {
+    const admin = await open();
+    await signIn(admin, DEMO.admin);
+    await admin.goto('/admin/rewards');
+    const edit = admin.getByTestId('reward-edit').filter({ hasText: 'Buy a book on us' });
+    assert.equal(await edit.count(), 1);
+    await edit.locator('summary').click();
+    const name = unique('A book of your choice ');
+    await edit.getByLabel('Name', { exact: true }).fill(name);
+    await edit.getByRole('button', { name: /^Save/ }).click();
+    await admin.waitForURL((u) => u.search.includes('saved=updated'));
+
+    const member = await open();
+    await signIn(member, DEMO.member);
+    await member.goto('/rewards');
+    const names = await member.getByTestId('reward').locator('h2').allTextContents();
+    assert.ok(names.includes(name), names.join(', '));
+    assert.deepEqual(member.problems, []);
+    assert.deepEqual(admin.problems, []);
+  });
+
   it('the statement page shows the month total the API bills, and its CSV', async () => {
     const admin = await open();
     await signIn(admin, DEMO.admin);
