@@ -6,6 +6,7 @@ pub mod auth;
 pub mod celebrations;
 pub mod demo;
 pub mod directory_import;
+mod idempotency;
 pub mod members;
 pub mod okrs;
 pub mod orgs;

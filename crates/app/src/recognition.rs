@@ -317,34 +317,11 @@ fn request_hash(what: &str, body: &impl Serialize) -> String {
 impl App {
     /// Runs a point-moving write once per Idempotency-Key: a repeat returns
     /// the first post; the same key with another body is refused.
-    fn once<F>(&self, caller: &Caller, key: Option<&str>, hash: String, now: i64, mut work: F) -> Result<Posted>
+    fn once<F>(&self, caller: &Caller, key: Option<&str>, hash: String, now: i64, work: F) -> Result<Posted>
     where
         F: FnMut(&mut Tx, i64) -> Result<String>,
     {
-        let key = key.map(str::trim).filter(|k| !k.is_empty());
-        if key.is_some_and(|k| k.len() > 200) {
-            return Err(Error::invalid("Idempotency-Key", "the Idempotency-Key is longer than 200 characters"));
-        }
-        let (org_id, member_id) = (caller.org.id.clone(), caller.member.id.clone());
-        let (id, replayed) = self.store.write(|tx| {
-            if let Some(key) = key {
-                if let Some(stored) = tx.claim_idempotency_key(&org_id, &member_id, key, &hash, now)? {
-                    if stored.request_hash != hash {
-                        return Err(refusal(
-                            "idempotency_key_reused",
-                            "Idempotency-Key",
-                            "this Idempotency-Key was used for a different request",
-                        ));
-                    }
-                    return Ok((stored.response, true));
-                }
-            }
-            let id = work(tx, now)?;
-            if let Some(key) = key {
-                tx.save_idempotent_answer(&org_id, &member_id, key, 201, &id)?;
-            }
-            Ok((id, false))
-        })?;
+        let (id, replayed) = self.write_once(caller, key, &hash, now, work)?;
         let recognition = self.recognition(caller, &id)?;
         Ok(Posted { recognition, replayed })
     }

@@ -380,31 +380,10 @@ impl App {
         idempotency_key: Option<&str>,
         now: i64,
     ) -> Result<Redeemed> {
-        let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
-        if key.is_some_and(|k| k.len() > 200) {
-            return Err(Error::invalid("Idempotency-Key", "the Idempotency-Key is longer than 200 characters"));
-        }
         let hash = token_hash(&format!("redeem\n{reward_id}"));
         let (org_id, member_id) = (caller.org.id.clone(), caller.member.id.clone());
-        let (id, replayed) = self.store.write(|tx| {
-            if let Some(key) = key {
-                if let Some(stored) = tx.claim_idempotency_key(&org_id, &member_id, key, &hash, now)? {
-                    if stored.request_hash != hash {
-                        return Err(refusal(
-                            ErrorKind::Validation,
-                            "idempotency_key_reused",
-                            "Idempotency-Key",
-                            "this Idempotency-Key was used for a different request",
-                        ));
-                    }
-                    return Ok((stored.response, true));
-                }
-            }
-            let id = redeem_in(tx, &org_id, &member_id, reward_id, now)?;
-            if let Some(key) = key {
-                tx.save_idempotent_answer(&org_id, &member_id, key, 201, &id)?;
-            }
-            Ok((id, false))
+        let (id, replayed) = self.write_once(caller, idempotency_key, &hash, now, |tx, now| {
+            redeem_in(tx, &org_id, &member_id, reward_id, now)
         })?;
         let redemption = self.redemption(caller, &id)?;
         Ok(Redeemed { redemption, replayed })

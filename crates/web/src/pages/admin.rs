@@ -4,7 +4,8 @@
 //! beside the field at fault and what was typed kept.
 
 use super::layout::{
-    checkbox_field, csrf_input, error_page, error_summary, html_response, page, Field, FormError, Nav,
+    checkbox_field, csrf_input, error_page, error_summary, field_aria, html_response, page, Field, FieldAria,
+    FormError, Nav,
 };
 use super::recognition::amount;
 use super::{check_csrf, run, AdminCaller, PageForm, PageQuery};
@@ -147,17 +148,7 @@ fn input(
     error: Option<&FormError>,
     required: bool,
 ) -> Markup {
-    let message = error.filter(|e| e.field.as_deref() == Some(id)).map(|e| e.message.as_str());
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let mut described = Vec::new();
-    if hint.is_some() {
-        described.push(hint_id.as_str());
-    }
-    if message.is_some() {
-        described.push(error_id.as_str());
-    }
-    let described = (!described.is_empty()).then(|| described.join(" "));
+    let FieldAria { message, hint_id, error_id, described } = field_aria(id, hint.is_some(), error);
     html! {
         div.field.field-invalid[message.is_some()] {
             label for=(id) { (label) @if !required { span.optional { " (optional)" } } }

@@ -262,17 +262,7 @@ impl<'a> Field<'a> {
     }
 
     pub fn render(&self, error: Option<&FormError>) -> Markup {
-        let message = error.filter(|e| e.field.as_deref() == Some(self.name)).map(|e| e.message.as_str());
-        let hint_id = format!("{}-hint", self.name);
-        let error_id = format!("{}-error", self.name);
-        let mut described = Vec::new();
-        if self.hint.is_some() {
-            described.push(hint_id.as_str());
-        }
-        if message.is_some() {
-            described.push(error_id.as_str());
-        }
-        let described = (!described.is_empty()).then(|| described.join(" "));
+        let FieldAria { message, hint_id, error_id, described } = field_aria(self.name, self.hint.is_some(), error);
         html! {
             div.field.field-invalid[message.is_some()] {
                 label for=(self.name) { (self.label) @if !self.required { span.optional { " (optional)" } } }
@@ -308,17 +298,7 @@ pub fn select_field(
     hint: Option<&str>,
     error: Option<&FormError>,
 ) -> Markup {
-    let message = error.filter(|e| e.field.as_deref() == Some(name)).map(|e| e.message.as_str());
-    let hint_id = format!("{name}-hint");
-    let error_id = format!("{name}-error");
-    let mut described = Vec::new();
-    if hint.is_some() {
-        described.push(hint_id.as_str());
-    }
-    if message.is_some() {
-        described.push(error_id.as_str());
-    }
-    let described = (!described.is_empty()).then(|| described.join(" "));
+    let FieldAria { message, hint_id, error_id, described } = field_aria(name, hint.is_some(), error);
     html! {
         div.field.field-invalid[message.is_some()] {
             label for=(name) { (label) }
@@ -335,19 +315,29 @@ pub fn select_field(
     }
 }
 
+/// What one form field needs to point at its hint and error: the error
+/// message for this field (if the failed submit was about it), the ids of the
+/// hint and error paragraphs, and the `aria-describedby` joining them.
+pub struct FieldAria<'a> {
+    pub message: Option<&'a str>,
+    pub hint_id: String,
+    pub error_id: String,
+    pub described: Option<String>,
+}
+
+pub fn field_aria<'a>(id: &str, has_hint: bool, error: Option<&'a FormError>) -> FieldAria<'a> {
+    let message = error.filter(|e| e.field.as_deref() == Some(id)).map(|e| e.message.as_str());
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described: Vec<&str> =
+        [has_hint.then_some(hint_id.as_str()), message.map(|_| error_id.as_str())].into_iter().flatten().collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    FieldAria { message, hint_id, error_id, described }
+}
+
 /// A labelled checkbox (an unchecked box sends nothing).
 pub fn checkbox_field(name: &str, label: &str, checked: bool, hint: Option<&str>, error: Option<&FormError>) -> Markup {
-    let message = error.filter(|e| e.field.as_deref() == Some(name)).map(|e| e.message.as_str());
-    let hint_id = format!("{name}-hint");
-    let error_id = format!("{name}-error");
-    let mut described = Vec::new();
-    if hint.is_some() {
-        described.push(hint_id.as_str());
-    }
-    if message.is_some() {
-        described.push(error_id.as_str());
-    }
-    let described = (!described.is_empty()).then(|| described.join(" "));
+    let FieldAria { message, hint_id, error_id, described } = field_aria(name, hint.is_some(), error);
     html! {
         div.field.field-checkbox.field-invalid[message.is_some()] {
             input id=(name) name=(name) type="checkbox" value="on" checked[checked]

@@ -5,7 +5,8 @@
 //! statement with its CSV.
 
 use super::layout::{
-    checkbox_field, csrf_input, error_page, error_summary, html_response, page, select_field, Field, FormError, Nav,
+    checkbox_field, csrf_input, error_page, error_summary, field_aria, html_response, page, select_field, Field,
+    FieldAria, FormError, Nav,
 };
 use super::recognition::{amount, local};
 use super::{check_csrf, query_string, run, AdminCaller, PageCaller, PageForm, PageQuery};
@@ -580,17 +581,7 @@ fn edit_input(
     error: Option<&FormError>,
 ) -> Markup {
     let id = format!("edit-{name}-{rid}");
-    let message = error.filter(|e| e.field.as_deref() == Some(id.as_str())).map(|e| e.message.as_str());
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let mut described = Vec::new();
-    if hint.is_some() {
-        described.push(hint_id.as_str());
-    }
-    if message.is_some() {
-        described.push(error_id.as_str());
-    }
-    let described = (!described.is_empty()).then(|| described.join(" "));
+    let FieldAria { message, hint_id, error_id, described } = field_aria(&id, hint.is_some(), error);
     html! {
         div.field.field-invalid[message.is_some()] {
             label for=(id) { (label) @if !required { span.optional { " (optional)" } } }
@@ -651,17 +642,7 @@ fn edit_form(caller: &Caller, r: &Reward, sent: Option<&UpdateForm>, error: Opti
 
 /// An optional text input whose id (unique on the page) differs from its name.
 fn named_input(id: &str, name: &str, label: &str, hint: Option<&str>, error: Option<&FormError>) -> Markup {
-    let message = error.filter(|e| e.field.as_deref() == Some(id)).map(|e| e.message.as_str());
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let mut described = Vec::new();
-    if hint.is_some() {
-        described.push(hint_id.as_str());
-    }
-    if message.is_some() {
-        described.push(error_id.as_str());
-    }
-    let described = (!described.is_empty()).then(|| described.join(" "));
+    let FieldAria { message, hint_id, error_id, described } = field_aria(id, hint.is_some(), error);
     html! {
         div.field.field-invalid[message.is_some()] {
             label for=(id) { (label) span.optional { " (optional)" } }
