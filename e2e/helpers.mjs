@@ -3,6 +3,7 @@
 // playwright-core, and a few small assertion helpers.
 
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -185,4 +186,28 @@ export async function expectText(locator, pattern, timeout = 10_000) {
 
 export function unique(prefix) {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Inside a `describe`: one server and one browser for the whole suite,
+ * closed afterwards. `env.open()` gives a fresh signed-out page.
+ */
+export function useBrowser(skip) {
+  const env = { server: undefined, browser: undefined, contexts: [] };
+  before(async () => {
+    if (skip) return;
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const c of env.contexts) await c.close().catch(() => {});
+    await env.browser?.close().catch(() => {});
+    await env.server?.stop();
+  });
+  env.open = async () => {
+    const { context, page } = await newPage(env.browser, env.server.baseURL);
+    env.contexts.push(context);
+    return page;
+  };
+  return env;
 }

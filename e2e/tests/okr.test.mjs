@@ -4,38 +4,19 @@
 // change, on the objective page and in the cycle overview's tree. Then the
 // KPI dashboard with its sparklines and status colours.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO, expectText, launchBrowser, newPage, signIn, skipReason, startServer, unique } from '../helpers.mjs';
+import { DEMO, expectText, signIn, skipReason, unique, useBrowser } from '../helpers.mjs';
 
 const skip = skipReason() ?? false;
 const screenshots = process.env.PLAUDIT_E2E_SCREENSHOTS;
 const it = (name, fn) => test(name, { skip }, fn);
 
 describe('okrs', () => {
-  let server;
-  let browser;
-  const contexts = [];
-
-  before(async () => {
-    if (skip) return;
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
-  });
-
-  async function open() {
-    const { context, page } = await newPage(browser, server.baseURL);
-    contexts.push(context);
-    return page;
-  }
+  const env = useBrowser(skip);
+  const open = env.open;
 
   async function shot(page, name) {
     if (!screenshots) return;

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO, expectText, launchBrowser, newPage, signIn, skipReason, startServer, unique } from '../helpers.mjs';
+import { DEMO, expectText, newPage, signIn, skipReason, unique, useBrowser } from '../helpers.mjs';
 
 const skip = skipReason() ?? false;
 const screenshots = process.env.PLAUDIT_E2E_SCREENSHOTS;
@@ -21,38 +21,19 @@ const OTHER = { name: 'लाल सक्सेना', email: 'user.11@example
 const THIRD = { name: 'Valérie Alexandre', email: 'valerie.alexandre@example.com' };
 
 describe('recognition', () => {
-  let server;
-  let browser;
-  const contexts = [];
-
-  before(async () => {
-    if (skip) return;
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
-  });
-
-  async function open() {
-    const { context, page } = await newPage(browser, server.baseURL);
-    contexts.push(context);
-    return page;
-  }
+  const env = useBrowser(skip);
+  const open = env.open;
 
   /** A browser context with JavaScript turned off: every page must still work. */
   async function openWithoutJs() {
-    const context = await browser.newContext({
-      baseURL: server.baseURL,
+    const context = await env.browser.newContext({
+      baseURL: env.server.baseURL,
       javaScriptEnabled: false,
       locale: 'en-GB',
       viewport: { width: 1280, height: 900 },
     });
     context.setDefaultTimeout(10_000);
-    contexts.push(context);
+    env.contexts.push(context);
     return context.newPage();
   }
 

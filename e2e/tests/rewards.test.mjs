@@ -3,35 +3,16 @@
 // with a code, the member is told and sees the code; the statement page
 // shows the month's total, the same as the API's, and its CSV.
 
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO, expectText, launchBrowser, newPage, signIn, skipReason, startServer, unique } from '../helpers.mjs';
+import { DEMO, expectText, signIn, skipReason, unique, useBrowser } from '../helpers.mjs';
 
 const skip = skipReason() ?? false;
 const it = (name, fn) => test(name, { skip }, fn);
 
 describe('rewards', () => {
-  let server;
-  let browser;
-  const contexts = [];
-
-  before(async () => {
-    if (skip) return;
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
-  });
-
-  async function open() {
-    const { context, page } = await newPage(browser, server.baseURL);
-    contexts.push(context);
-    return page;
-  }
+  const env = useBrowser(skip);
+  const open = env.open;
 
   it('a member redeems a culture reward, an admin fulfils it with a code, the member sees the code', async () => {
     const member = await open();

@@ -2,20 +2,11 @@
 // names in any script, the admin's member editor, form errors beside their
 // field, and what a plain member may not see.
 
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import {
-  DEMO,
-  expectText,
-  launchBrowser,
-  newPage,
-  signIn,
-  skipReason,
-  startServer,
-  unique,
-} from '../helpers.mjs';
+import { DEMO, expectText, signIn, skipReason, unique, useBrowser } from '../helpers.mjs';
 
 const skip = skipReason() ?? false;
 const screenshots = process.env.PLAUDIT_E2E_SCREENSHOTS;
@@ -24,27 +15,8 @@ const screenshots = process.env.PLAUDIT_E2E_SCREENSHOTS;
 const it = (name, fn) => test(name, { skip }, fn);
 
 describe('web app', () => {
-  let server;
-  let browser;
-  const contexts = [];
-
-  before(async () => {
-    if (skip) return;
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
-  });
-
-  async function open() {
-    const { context, page } = await newPage(browser, server.baseURL);
-    contexts.push(context);
-    return page;
-  }
+  const env = useBrowser(skip);
+  const open = env.open;
 
   it('sign up a new organisation through the form and land on the directory signed in', async () => {
     const page = await open();
