@@ -3,7 +3,7 @@
 use crate::auth::{hash_password, validate_password, Caller, NewSession};
 use crate::{audit_details, now_ms, App};
 use plaudit_domain::member::{Member, Profile, Role, Status};
-use plaudit_domain::org::{self, Currency, Org, OrgPatch, Plan};
+use plaudit_domain::org::{self, Org, OrgPatch, Plan};
 use plaudit_domain::{Error, ErrorKind, Result};
 use plaudit_store::new_id;
 
@@ -23,25 +23,14 @@ pub struct NewOrg {
 impl App {
     pub fn create_org(&self, new: NewOrg) -> Result<(Org, Member)> {
         let now = now_ms();
-        let org = Org {
-            id: new_id(),
-            slug: org::validate_slug(&new.slug)?,
-            name: org::validate_org_name(&new.name)?,
-            timezone: org::validate_timezone(if new.timezone.trim().is_empty() { "UTC" } else { &new.timezone })?,
-            plan: new.plan,
-            currency: Currency::default(),
-            point_value_minor: None,
-            money_currency: None,
-            default_allowance: org::DEFAULT_ALLOWANCE,
-            max_points_per_recognition: org::DEFAULT_MAX_POINTS_PER_RECOGNITION,
-            allow_zero_point_posts: true,
-            require_value: false,
-            max_points_per_recipient_per_month: None,
-            celebrations_enabled: true,
-            anniversary_award_points: 0,
-            birthday_award_points: 0,
-            created_at: now,
-        };
+        let org = Org::with_defaults(
+            new_id(),
+            org::validate_slug(&new.slug)?,
+            org::validate_org_name(&new.name)?,
+            org::validate_timezone(if new.timezone.trim().is_empty() { "UTC" } else { &new.timezone })?,
+            new.plan,
+            now,
+        );
         let profile =
             Profile { email: new.owner_email.clone(), display_name: new.owner_name.clone(), ..Default::default() }
                 .validated()?;

@@ -160,6 +160,31 @@ impl Default for Currency {
 pub const DEFAULT_ALLOWANCE: i64 = 100;
 pub const DEFAULT_MAX_POINTS_PER_RECOGNITION: i64 = 50;
 
+impl Org {
+    /// A new organisation with every setting at its default.
+    pub fn with_defaults(id: String, slug: String, name: String, timezone: String, plan: Plan, created_at: i64) -> Org {
+        Org {
+            id,
+            slug,
+            name,
+            timezone,
+            plan,
+            currency: Currency::default(),
+            point_value_minor: None,
+            money_currency: None,
+            default_allowance: DEFAULT_ALLOWANCE,
+            max_points_per_recognition: DEFAULT_MAX_POINTS_PER_RECOGNITION,
+            allow_zero_point_posts: true,
+            require_value: false,
+            max_points_per_recipient_per_month: None,
+            celebrations_enabled: true,
+            anniversary_award_points: 0,
+            birthday_award_points: 0,
+            created_at,
+        }
+    }
+}
+
 /// A change to an organisation's settings; None leaves a setting as it is.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,30 +1,13 @@
 //! OKR and KPI storage, on SQLite and on PostgreSQL.
 
 use plaudit_domain::okr::*;
-use plaudit_domain::org::{Currency, Org, Plan};
+use plaudit_domain::org::{Org, Plan};
 use plaudit_store::testing::TestDb;
 use plaudit_store::{backend_tests, new_id};
 
 fn org(db: &TestDb, slug: &str) -> Org {
-    let o = Org {
-        id: new_id(),
-        slug: slug.into(),
-        name: format!("Org {slug}"),
-        timezone: "Europe/Oslo".into(),
-        plan: Plan::Free,
-        currency: Currency::default(),
-        point_value_minor: None,
-        money_currency: None,
-        default_allowance: 100,
-        max_points_per_recognition: 50,
-        allow_zero_point_posts: true,
-        require_value: false,
-        max_points_per_recipient_per_month: None,
-        celebrations_enabled: true,
-        anniversary_award_points: 0,
-        birthday_award_points: 0,
-        created_at: 1,
-    };
+    let o =
+        Org::with_defaults(new_id(), slug.to_string(), format!("Org {slug}"), "Europe/Oslo".to_string(), Plan::Free, 1);
     db.write(|tx| tx.insert_org(&o)).unwrap();
     o
 }

@@ -2,30 +2,23 @@
 //! the redemption transition guard, the per-member count, statement lines
 //! and tenant scoping.
 
-use plaudit_domain::org::{Currency, Org, Plan};
+use plaudit_domain::org::{Org, Plan};
 use plaudit_domain::rewards::{Redemption, RedemptionStatus, Reward, RewardKind, StatementLine};
 use plaudit_store::testing::TestDb;
 use plaudit_store::{backend_tests, new_id, RedemptionFilter};
 
 fn setup(db: &TestDb, slug: &str) -> Org {
     let o = Org {
-        id: new_id(),
-        slug: slug.into(),
-        name: format!("Org {slug}"),
-        timezone: "Europe/Oslo".into(),
-        plan: Plan::Paid,
-        currency: Currency::default(),
         point_value_minor: Some(10),
         money_currency: Some("EUR".into()),
-        default_allowance: 100,
-        max_points_per_recognition: 50,
-        allow_zero_point_posts: true,
-        require_value: false,
-        max_points_per_recipient_per_month: None,
-        celebrations_enabled: true,
-        anniversary_award_points: 0,
-        birthday_award_points: 0,
-        created_at: 1,
+        ..Org::with_defaults(
+            new_id(),
+            slug.to_string(),
+            format!("Org {slug}"),
+            "Europe/Oslo".to_string(),
+            Plan::Paid,
+            1,
+        )
     };
     db.write(|tx| tx.insert_org(&o)).unwrap();
     o

@@ -1,31 +1,13 @@
 //! The store suite: every test here runs on SQLite and on PostgreSQL.
 
 use plaudit_domain::member::{Member, Profile, Role, Status};
-use plaudit_domain::org::{Currency, Org, Plan};
+use plaudit_domain::org::{Org, Plan};
 use plaudit_domain::Error;
 use plaudit_store::testing::TestDb;
 use plaudit_store::{backend_tests, new_id, ApiToken, LoginAttempt, MemberFilter, SessionRecord};
 
 fn org(slug: &str) -> Org {
-    Org {
-        id: new_id(),
-        slug: slug.into(),
-        name: format!("Org {slug}"),
-        timezone: "Europe/Oslo".into(),
-        plan: Plan::Free,
-        currency: Currency::default(),
-        point_value_minor: None,
-        money_currency: None,
-        default_allowance: 100,
-        max_points_per_recognition: 50,
-        allow_zero_point_posts: true,
-        require_value: false,
-        max_points_per_recipient_per_month: None,
-        celebrations_enabled: true,
-        anniversary_award_points: 0,
-        birthday_award_points: 0,
-        created_at: 1,
-    }
+    Org::with_defaults(new_id(), slug.to_string(), format!("Org {slug}"), "Europe/Oslo".to_string(), Plan::Free, 1)
 }
 
 fn member(org: &Org, email: &str, name: &str) -> Member {
