@@ -54,18 +54,14 @@ impl Tx<'_> {
     }
 }
 
-fn busy_or(e: DbError) -> Error {
-    e.into()
-}
-
 impl Store {
     /// Opens `sqlite://PATH`, a plain file path, or `postgres://…`.
     pub fn open(url: &str) -> Result<Store> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres(postgres::PgBackend::open(url, 16).map_err(busy_or)?)
+            Backend::Postgres(postgres::PgBackend::open(url, 16).map_err(db)?)
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-            Backend::Sqlite(sqlite::SqliteBackend::open(Path::new(path)).map_err(busy_or)?)
+            Backend::Sqlite(sqlite::SqliteBackend::open(Path::new(path)).map_err(db)?)
         };
         Ok(Store { backend })
     }

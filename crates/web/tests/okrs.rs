@@ -448,13 +448,6 @@ fn form(t: &TestApp, auth: &Auth, path: &str, body: &str) -> Resp {
     t.request(axum::http::Method::POST, path, auth, Some("application/x-www-form-urlencoded"), body.as_bytes().to_vec())
 }
 
-fn csrf_of(auth: &Auth) -> String {
-    match auth {
-        Auth::Session { csrf, .. } => csrf.clone(),
-        _ => panic!("a session"),
-    }
-}
-
 fn pages_check_in_with_csrf_and_hide_other_orgs(db: &TestDb) {
     let o = Okr::new(db, "acme");
     let t = &o.team.t;

@@ -634,13 +634,6 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn csrf_of(auth: &Auth) -> String {
-    match auth {
-        Auth::Session { csrf, .. } => csrf.clone(),
-        _ => panic!("a session"),
-    }
-}
-
 fn pages_redeem_fulfil_and_show_the_code(db: &TestDb) {
     let t = TestApp::new(db);
     let o = t.paid_org("acme");

@@ -5,7 +5,7 @@
 //! same value in a hidden field; a post whose two values differ is refused.
 
 use super::layout::{error_summary, html_response, page, Field, FormError, Nav};
-use super::{check_csrf, query_string, run, safe_next, PageCaller, PageForm, PageQuery};
+use super::{check_csrf, query_string, run, safe_next, CsrfForm, PageCaller, PageForm, PageQuery};
 use crate::http::{clear_session_cookie, cookie, csrf_matches, session_cookie, SESSION_COOKIE};
 use crate::AppState;
 use axum::extract::State;
@@ -324,17 +324,11 @@ pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(
 
 // ---------------------------------------------------------------- sign-out
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct SignoutForm {
-    pub csrf: String,
-}
-
 pub async fn signout(
     State(state): State<AppState>,
     caller: Option<PageCaller>,
     headers: HeaderMap,
-    PageForm(f): PageForm<SignoutForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
     if let Some(PageCaller(caller)) = &caller {
         if let Err(refused) = check_csrf(caller, &f.csrf) {

@@ -208,6 +208,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
 }
 
 /// Refuses a signed-in form post whose hidden `csrf` field is not the session's token.
+/// A form post that carries nothing but the CSRF token (a button).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
 // The refusal is answered at once, so a large Err costs nothing worth boxing.
 #[allow(clippy::result_large_err)]
 pub(crate) fn check_csrf(caller: &Caller, sent: &str) -> Result<(), Response> {

@@ -8,7 +8,7 @@
 //! pages need no inline styles (the CSP forbids them) and no script.
 
 use super::layout::{csrf_input, error_page, error_summary, html_response, page, select_field, Field, FormError, Nav};
-use super::{check_csrf, query_string, run, PageCaller, PageForm, PageQuery};
+use super::{check_csrf, query_string, run, CsrfForm, PageCaller, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -494,12 +494,6 @@ pub async fn save_settings(
         Ok(_) => Redirect::to("/okrs").into_response(),
         Err(e) => error_page(Some(&caller), &e),
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfForm {
-    pub csrf: String,
 }
 
 pub async fn close_cycle(

@@ -9,7 +9,7 @@ use super::layout::{
     FieldAria, FormError, Nav,
 };
 use super::recognition::{amount, local};
-use super::{check_csrf, query_string, run, AdminCaller, PageCaller, PageForm, PageQuery};
+use super::{check_csrf, query_string, run, AdminCaller, CsrfForm, PageCaller, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -300,12 +300,6 @@ pub async fn mine(
         }
     };
     html_response(StatusCode::OK, page(Some(&caller), Nav::Rewards, "My redemptions", body))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfForm {
-    pub csrf: String,
 }
 
 pub async fn cancel(

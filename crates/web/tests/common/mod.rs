@@ -387,3 +387,11 @@ pub fn build_request(
     };
     req.body(body).expect("request")
 }
+
+/// The CSRF token of a signed-in session, for form posts.
+pub fn csrf_of(auth: &Auth) -> String {
+    match auth {
+        Auth::Session { csrf, .. } => csrf.clone(),
+        _ => panic!("a session"),
+    }
+}
