@@ -10,6 +10,7 @@ mod idempotency;
 pub mod members;
 pub mod okrs;
 pub mod orgs;
+pub mod outbound;
 pub mod recognition;
 pub mod rewards;
 pub mod secrets;
@@ -32,6 +33,9 @@ pub struct Config {
     /// random key per process (tests); the binary loads the configured or
     /// generated key of the data dir.
     pub secret_key: secrets::SecretKey,
+    /// The external base URL (no trailing slash), for links in e-mails and
+    /// chat messages and for OAuth/OpenID redirects.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             signup_enabled: true,
             session_ttl_ms: 14 * 24 * 3600 * 1000,
             secret_key: PROCESS_KEY.get_or_init(secrets::SecretKey::generate).clone(),
+            public_url: "http://127.0.0.1:8080".to_string(),
         }
     }
 }
@@ -49,11 +54,13 @@ impl Default for Config {
 pub struct App {
     pub store: Arc<Store>,
     pub config: Arc<Config>,
+    /// The one client for calls to other services.
+    pub outbound: outbound::Outbound,
 }
 
 impl App {
     pub fn new(store: Store, config: Config) -> App {
-        App { store: Arc::new(store), config: Arc::new(config) }
+        App { store: Arc::new(store), config: Arc::new(config), outbound: outbound::Outbound::default() }
     }
 }
 

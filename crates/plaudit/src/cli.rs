@@ -314,14 +314,12 @@ fn import_members(app: &App, org: &str, file: PathBuf, dry_run: bool, json: bool
 
 fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
-    let config = Config { signup_enabled: !args.disable_signup, ..Config::default() };
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    let public_url = public_url.trim_end_matches('/').to_string();
+    let config = Config { signup_enabled: !args.disable_signup, public_url: public_url.clone(), ..Config::default() };
     let app = db.open_with_secrets(config)?;
     let demo = if args.demo { Some(app.ensure_demo()?) } else { None };
-    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
-    let options = plaudit_web::WebOptions {
-        secure_cookies: public_url.starts_with("https://"),
-        public_url: public_url.trim_end_matches('/').to_string(),
-    };
+    let options = plaudit_web::WebOptions { secure_cookies: public_url.starts_with("https://"), public_url };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

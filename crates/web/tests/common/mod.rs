@@ -18,7 +18,6 @@ use plaudit_domain::org::Plan;
 use plaudit_store::testing::TestDb;
 use plaudit_store::Store;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tower::ServiceExt;
 
 /// Points fixtures: members with tokens, snapshots of every balance (see points.rs).
@@ -124,7 +123,7 @@ impl TestApp {
     /// A second Store over the test database (the TestDb keeps its own).
     pub fn with_config(db: &TestDb, config: Config) -> TestApp {
         let store = Store::open(&db.url).expect("open the test database");
-        let app = App { store: Arc::new(store), config: Arc::new(config) };
+        let app = App::new(store, config);
         let router = plaudit_web::router(app.clone(), plaudit_web::WebOptions::default());
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         TestApp { app, router, rt }
