@@ -5,8 +5,10 @@
 //! whatever the row order; the second pass writes the good rows. Everything
 //! happens in one transaction, so a dry run is the same work rolled back.
 
+use crate::events::{member_data, publish};
 use crate::{audit_details, now_ms, App};
 use plaudit_domain::directory::{resolve_managers, Columns, ImportRow, Link, Skip};
+use plaudit_domain::events::EventKind;
 use plaudit_domain::member::{Member, Role, Status};
 use plaudit_domain::org::check_activation_allowed;
 use plaudit_domain::{email, Error, Result};
@@ -397,7 +399,7 @@ fn import_in(
         let id = ids.get(&key).cloned().ok_or_else(|| Error::internal("import lost a member id"))?;
         match existing.get(&key) {
             None => {
-                tx.insert_member(&Member {
+                let member = Member {
                     id,
                     org_id: org_id.to_string(),
                     profile: row.profile,
@@ -410,7 +412,9 @@ fn import_in(
                     password_hash: None,
                     created_at: now,
                     updated_at: now,
-                })?;
+                };
+                tx.insert_member(&member)?;
+                publish(tx, org_id, EventKind::MemberCreated, member_data(&member), now)?;
                 report.created += 1;
             }
             Some(_) => {
@@ -429,6 +433,7 @@ fn import_in(
                     match (before.status, after.status) {
                         (Status::Active, Status::Inactive) => {
                             tx.delete_member_sessions(org_id, &after.id)?;
+                            publish(tx, org_id, EventKind::MemberDeactivated, member_data(&after), now)?;
                             report.deactivated += 1;
                         }
                         (Status::Inactive, Status::Active) => report.reactivated += 1,

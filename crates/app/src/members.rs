@@ -2,9 +2,11 @@
 //! changes (role, status, permissions, manager).
 
 use crate::auth::Caller;
+use crate::events::{member_data, publish};
 use crate::{audit_details, now_ms, App};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use plaudit_domain::events::EventKind;
 use plaudit_domain::member::{manager_would_cycle, Member, Profile, Role, Status};
 use plaudit_domain::org::check_activation_allowed;
 use plaudit_domain::{Error, Result};
@@ -213,6 +215,7 @@ impl App {
                 check_manager(tx, &org.id, &member.id, manager)?;
             }
             tx.insert_member(&member)?;
+            publish(tx, &org.id, EventKind::MemberCreated, member_data(&member), now)?;
             tx.insert_audit(
                 &org.id,
                 Some(&caller.member.id),
@@ -304,6 +307,7 @@ impl App {
             let action = match (before.status, m.status) {
                 (Status::Active, Status::Inactive) => {
                     tx.delete_member_sessions(&org.id, &m.id)?;
+                    publish(tx, &org.id, EventKind::MemberDeactivated, member_data(&m), now)?;
                     "member.deactivated"
                 }
                 (Status::Inactive, Status::Active) => "member.reactivated",

@@ -9,7 +9,9 @@
 //! seen only by their owner, contributors and admins (others get 404).
 
 use crate::auth::Caller;
+use crate::events::{check_in_data, publish};
 use crate::{audit_details, now_ms, App};
+use plaudit_domain::events::EventKind;
 use plaudit_domain::okr::*;
 use plaudit_domain::recognition::Recognition;
 use plaudit_domain::{Error, Result};
@@ -1033,6 +1035,7 @@ impl App {
                 created_at: now,
             };
             tx.insert_check_in(&ci)?;
+            publish(tx, &org_id, EventKind::CheckInCreated, check_in_data(&ci), now)?;
             if k.current != value {
                 k.current = value;
                 k.current_at = now;

@@ -3,7 +3,9 @@
 //! writes ledger entries and updates the cached balances conditionally.
 
 use crate::auth::{token_hash, Caller};
+use crate::events::*;
 use crate::{audit_details, now_ms, App};
+use plaudit_domain::events::EventKind;
 use plaudit_domain::member::{Member, Status};
 use plaudit_domain::org::Org;
 use plaudit_domain::period::{month_of, Month};
@@ -407,6 +409,7 @@ impl App {
                 }
             }
             tx.insert_recognition(&post)?;
+            publish(tx, &org.id, EventKind::RecognitionCreated, recognition_data(&post), now)?;
             credit_recipients(tx, &org.id, &recipients, entry::RECEIVE, &id, now)?;
             Ok(id)
         })
@@ -783,7 +786,9 @@ pub(crate) fn post_award(
     now: i64,
 ) -> Result<()> {
     let total: i64 = recipients.iter().map(|r| r.points).sum();
-    tx.insert_recognition(&new_post(id, &org.id, kind, by, message, recipients.clone(), value_ids, now))?;
+    let post = new_post(id, &org.id, kind, by, message, recipients.clone(), value_ids, now);
+    tx.insert_recognition(&post)?;
+    publish(tx, &org.id, EventKind::RecognitionCreated, recognition_data(&post), now)?;
     if total > 0 {
         tx.insert_entry(&ledger(&org.id, None, account::COMPANY, entry::AWARD, -total, id, now))?;
         credit_recipients(tx, &org.id, &recipients, entry::AWARD, id, now)?;

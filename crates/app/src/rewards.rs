@@ -8,7 +8,9 @@
 //! declining writes a `refund` entry of exactly the debited points.
 
 use crate::auth::{token_hash, Caller};
+use crate::events::*;
 use crate::{audit_details, now_ms, App};
+use plaudit_domain::events::EventKind;
 use plaudit_domain::member::{Member, Status};
 use plaudit_domain::org::{Org, Plan};
 use plaudit_domain::period::{month_named, month_of};
@@ -469,6 +471,7 @@ impl App {
             if !tx.transition_redemption(&r, RedemptionStatus::Pending)? {
                 return Err(Error::conflict("redemption_not_pending", "this redemption changed meanwhile"));
             }
+            publish(tx, &r.org_id, EventKind::RedemptionUpdated, redemption_data(&r), now)?;
             tx.insert_statement_line(&statement_line(&org, &r, &reward, &member, "charge", 1, now)?)?;
             tx.insert_audit(&org.id, Some(&caller.member.id), "redemption.fulfilled", &r.id, "{}", now)?;
             Ok(())
@@ -507,6 +510,7 @@ impl App {
             if !tx.transition_redemption(&r, from)? {
                 return Err(Error::conflict("redemption_not_pending", "this redemption changed meanwhile"));
             }
+            publish(tx, &r.org_id, EventKind::RedemptionUpdated, redemption_data(&r), now)?;
             refund(tx, &org.id, &r, now)?;
             if from == RedemptionStatus::Pending {
                 tx.release_stock(&org.id, &r.reward_id)?;
@@ -543,6 +547,7 @@ impl App {
             if !tx.transition_redemption(&r, RedemptionStatus::Pending)? {
                 return Err(Error::conflict("redemption_not_pending", "this redemption changed meanwhile"));
             }
+            publish(tx, &r.org_id, EventKind::RedemptionUpdated, redemption_data(&r), now)?;
             refund(tx, &caller.org.id, &r, now)?;
             tx.release_stock(&caller.org.id, &r.reward_id)
         })?;
@@ -672,6 +677,7 @@ fn redeem_in(tx: &mut Tx, org_id: &str, member_id: &str, reward_id: &str, now: i
         member_seen: true,
     };
     tx.insert_redemption(&r, &period)?;
+    publish(tx, org_id, EventKind::RedemptionCreated, redemption_data(&r), now)?;
     tx.insert_entry(&ledger(org_id, member_id, entry::REDEMPTION, -reward.cost_points, &id, now))?;
     if auto {
         tx.insert_statement_line(&statement_line(&org, &r, &reward, &member, "charge", 1, now)?)?;

@@ -347,9 +347,23 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Background jobs: today's celebrations, every 15 minutes (each is posted
-/// once, however many instances run this).
+/// Background work: today's celebrations every 15 minutes (each is posted
+/// once, however many instances run this), and the job queue (events,
+/// deliveries, e-mail) every `PLAUDIT_JOBS_INTERVAL_MS` (default 2 s).
 async fn run_jobs(app: App) {
+    let queue = app.clone();
+    tokio::spawn(async move {
+        let every = std::env::var("PLAUDIT_JOBS_INTERVAL_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000u64);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(every.max(50)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let app = queue.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || app.run_due_jobs()).await {
+                tracing::warn!(error = %e, "running jobs failed");
+            }
+        }
+    });
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
     loop {
         tick.tick().await;
