@@ -44,6 +44,9 @@ impl App {
 
     /// One batch of at most `limit` jobs due at `now`.
     pub fn run_due_jobs_at(&self, now: i64, limit: i64) -> Result<usize> {
+        if !self.store.read(|tx| tx.has_due_jobs(now))? {
+            return Ok(0);
+        }
         let jobs = self.store.write(|tx| tx.claim_due_jobs(now, LEASE_MS, limit))?;
         for job in &jobs {
             let outcome = self.run_job(job);

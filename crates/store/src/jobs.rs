@@ -113,6 +113,18 @@ impl Tx<'_> {
         Ok(jobs)
     }
 
+    /// Whether any job is due (a cheap read, so an idle queue never takes the writer).
+    pub fn has_due_jobs(&mut self, now: i64) -> Result<bool> {
+        let rows = self
+            .conn
+            .query(
+                "SELECT 1 FROM jobs WHERE (state = 'queued' AND run_at <= ?1) OR (state = 'running' AND locked_until < ?1) LIMIT 1",
+                params![now],
+            )
+            .map_err(db)?;
+        Ok(!rows.is_empty())
+    }
+
     /// A job that ran: it is removed. False when its lease was lost (another
     /// instance claimed it again), so the caller knows it may have run twice.
     pub fn finish_job(&mut self, id: &str, attempts: i64) -> Result<bool> {

@@ -18,8 +18,11 @@ fn claims_only_due_jobs_and_finishes_them(db: &TestDb) {
     let now = 1_000_000;
     let due = db.write(|tx| tx.enqueue_job(&o.id, "event", "{}", None, now, now)).unwrap().unwrap();
     db.write(|tx| tx.enqueue_job(&o.id, "event", "{\"later\":1}", None, now + 60_000, now)).unwrap().unwrap();
+    assert!(!db.read(|tx| tx.has_due_jobs(now - 1)).unwrap());
+    assert!(db.read(|tx| tx.has_due_jobs(now)).unwrap());
     let jobs = db.write(|tx| tx.claim_due_jobs(now, 1000, 10)).unwrap();
     assert_eq!(jobs.len(), 1);
+    assert!(!db.read(|tx| tx.has_due_jobs(now)).unwrap());
     assert_eq!(jobs[0].id, due);
     assert_eq!((jobs[0].state, jobs[0].attempts, jobs[0].locked_until), (JobState::Running, 1, Some(now + 1000)));
     // Held by its lease: nobody else claims it meanwhile.
