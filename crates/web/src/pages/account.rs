@@ -318,8 +318,14 @@ pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(
                 signin_page(&state, &token, &f, Some(&e), None, None),
             );
         }
+        // Back to this page, which then offers the organisation's SSO: a form's
+        // redirect straight to the provider would break the `form-action 'self'` policy.
         return match sso_offer(&state, &f.org).await {
-            Some(o) => Redirect::to(&sso_start_url(&o.org_slug, &f.next)).into_response(),
+            Some(o) => {
+                let next = if f.next.is_empty() { "" } else { safe_next(&f.next) };
+                Redirect::to(&format!("/signin?{}", query_string(&[("org", &o.org_slug), ("next", next)])))
+                    .into_response()
+            }
             None => {
                 let e = FormError::on("org", "This organisation does not offer sign-in with SSO; use your password");
                 form_page(&state, StatusCode::NOT_FOUND, &token, signin_page(&state, &token, &f, Some(&e), None, None))
