@@ -521,6 +521,23 @@ fn require_sso_refuses_passwords_of_everyone_but_owners(db: &TestDb) {
     let page = t.get(&Auth::None, "/signin?org=ssoreq").text();
     assert!(page.contains("Sign in with SSO") && page.contains("/auth/oidc/ssoreq/start"), "{page}");
     assert!(!t.get(&Auth::None, "/signin?org=nosso").text().contains("Sign in with SSO"));
+    // So does the form's SSO button, once the organisation is typed in.
+    let form = |org: &str| {
+        let token = "formtoken0123456789abcdef";
+        t.request(
+            axum::http::Method::POST,
+            "/signin",
+            &Auth::CookieOnly(format!("plaudit_csrf={token}")),
+            Some("application/x-www-form-urlencoded"),
+            format!("csrf={token}&org={org}&email=&password=&sso=1").into_bytes(),
+        )
+    };
+    let to_sso = form("SSOREQ");
+    assert_eq!(to_sso.status.as_u16(), 303, "{}", to_sso.text());
+    assert_eq!(to_sso.header("location"), Some("/signin?org=ssoreq"));
+    let none = form("nosso");
+    assert_eq!(none.status.as_u16(), 404);
+    assert!(none.text().contains("does not offer sign-in with SSO"), "{}", none.text());
 
     // Turned off, passwords work again.
     configure(&t, &o, &p.base, json!({"enabled": false, "require_sso": true}));
