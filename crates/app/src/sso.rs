@@ -40,6 +40,8 @@ pub struct SsoView {
     pub updated_at: Option<i64>,
     /// What to register at the provider.
     pub redirect_uri: String,
+    /// The sign-in page that offers this organisation's SSO.
+    pub signin_url: String,
 }
 
 /// What the "Test" button found at the provider.
@@ -96,6 +98,7 @@ impl App {
 
     fn view_of(&self, org: &Org, row: Option<SsoSettingsRow>) -> SsoView {
         let redirect_uri = self.redirect_uri(org);
+        let signin_url = format!("{}/signin?org={}", self.config.public_url, org.slug);
         match row {
             None => SsoView {
                 configured: false,
@@ -111,6 +114,7 @@ impl App {
                 last_sign_in_at: None,
                 updated_at: None,
                 redirect_uri,
+                signin_url,
             },
             Some(r) => SsoView {
                 configured: true,
@@ -126,6 +130,7 @@ impl App {
                 last_sign_in_at: r.last_sign_in_at,
                 updated_at: Some(r.updated_at),
                 redirect_uri,
+                signin_url,
             },
         }
     }

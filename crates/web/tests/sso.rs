@@ -241,6 +241,7 @@ fn settings_are_for_admins_validated_sealed_and_audited(db: &TestDb) {
     let empty = t.get(&o.auth, "/api/v1/integrations/sso").ok(200);
     assert_eq!(empty["status"], "not_configured");
     assert_eq!(empty["redirect_uri"], "http://127.0.0.1:8080/auth/oidc/ssoset/callback");
+    assert_eq!(empty["signin_url"], "http://127.0.0.1:8080/signin?org=ssoset");
 
     // Bad input names its field and changes nothing.
     for (patch, field) in [

@@ -37,6 +37,7 @@ fn view_json(v: &SsoView) -> Value {
         "jit_enabled": v.jit_enabled,
         "require_sso": v.require_sso,
         "redirect_uri": v.redirect_uri,
+        "signin_url": v.signin_url,
         "last_error": v.last_error,
         "last_error_at": v.last_error_at.map(json::time),
         "last_sign_in_at": v.last_sign_in_at.map(json::time),
@@ -98,7 +99,7 @@ pub fn schemas() -> serde_json::Map<String, Value> {
             "configured": b(), "enabled": b(),
             "status": {"type": "string", "enum": ["not_configured", "off", "on", "error"]},
             "issuer_url": s(), "client_id": s(), "client_secret_set": b(), "allowed_domains": domains,
-            "jit_enabled": b(), "require_sso": b(), "redirect_uri": s(),
+            "jit_enabled": b(), "require_sso": b(), "redirect_uri": s(), "signin_url": s(),
             "last_error": ns(), "last_error_at": ns(), "last_sign_in_at": ns(), "updated_at": ns(),
         }}),
     );
@@ -203,7 +204,7 @@ fn admin_page(
                         _ => "On",
                     } } }
                     div { dt { "Redirect URI" } dd { code data-testid="sso-redirect-uri" { (view.redirect_uri) } } }
-                    div { dt { "Sign-in link" } dd { code { (format!("{}/signin?org={}", view.redirect_uri.split("/auth/oidc/").next().unwrap_or(""), org.slug)) } } }
+                    div { dt { "Sign-in link" } dd { code { (view.signin_url) } } }
                     @if let Some(at) = view.last_sign_in_at {
                         div { dt { "Last worked" } dd { (crate::pages::time_el(org, at, now)) } }
                     }
@@ -251,8 +252,8 @@ fn admin_page(
                         .hint("E.g. https://accounts.google.com, https://login.microsoftonline.com/common/v2.0 or https://yourcompany.okta.com.")
                         .render(error))
                     (Field::new("client_id", "Client id", &f.client_id).required().no_spellcheck().render(error))
-                    (Field::new("client_secret", "Client secret", "").kind("password").autocomplete("off")
-                        .hint(secret_hint).render(error))
+                    @let secret = Field::new("client_secret", "Client secret", "").kind("password").autocomplete("off").hint(secret_hint);
+                    (if view.has_client_secret { secret } else { secret.required() }.render(error))
                     (Field::new("allowed_domains", "E-mail domains that may join", &f.allowed_domains).no_spellcheck()
                         .hint("Comma-separated, e.g. example.com, example.org. Only for creating members at their first sign-in.")
                         .render(error))
@@ -389,8 +390,10 @@ fn refusal_page(org_slug: &str, e: &Error) -> Response {
             p data-testid="sso-error" data-code=(e.code) { (message) }
             p.muted { "You are not signed in." }
             p {
-                a href={ "/auth/oidc/" (slug) "/start" } { "Start again" }
-                " · "
+                @if e.code != "sso_not_configured" {
+                    a href={ "/auth/oidc/" (slug) "/start" } { "Start again" }
+                    " · "
+                }
                 a href={ "/signin?" (query_string(&[("org", org_slug)])) } { "Go to sign-in" }
             }
         }
