@@ -401,6 +401,20 @@ fn unknown_expired_reused_or_foreign_state_is_refused_and_a_replayed_code_too(db
     let replay = refused(&callback(&t, "ssostate", &fresh["state"], "code-b", BROWSER), 403, "sso_code_rejected");
     assert!(replay.contains("already used"), "{replay}");
 
+    // Two answers with one state at once (two instances, a double click): one wins.
+    let auth = start(&t, "ssostate", BROWSER);
+    p.issue("code-race", claims(&p, &auth, "sub-o", &o.owner_email, true));
+    let path = format!("/auth/oidc/ssostate/callback?state={}&code=code-race", auth["state"]);
+    let cookie = Auth::CookieOnly(BROWSER.to_string());
+    let answers = t.send_concurrently(
+        (0..2).map(|_| common::build_request(axum::http::Method::GET, &path, &cookie, &[], None)).collect(),
+    );
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![303, 403], "{:?}", answers.iter().map(Resp::text).collect::<Vec<_>>());
+    let codes = p.state.lock().unwrap().token_requests.iter().filter(|f| f["code"] == "code-race").count();
+    assert_eq!(codes, 1, "the loser never reaches the provider");
+
     // A state past its ten minutes.
     let now = plaudit_app::now_ms();
     let old = plaudit_store::SsoState {
