@@ -71,8 +71,16 @@ describe('sso', () => {
   }
 
   /** From the sign-in page through the provider's login and consent. */
-  async function throughProvider(page, login) {
-    await page.goto(`/signin?org=${DEMO.org}`);
+  async function throughProvider(page, login, { typeOrg = false } = {}) {
+    if (typeOrg) {
+      // Only the organisation typed in, then the form's SSO button.
+      await page.goto('/signin');
+      await page.getByLabel('Organisation').fill(DEMO.org.toUpperCase());
+      await page.getByRole('button', { name: 'Use single sign-on (SSO)' }).click();
+      await page.waitForURL((u) => u.searchParams.get('org') === DEMO.org);
+    } else {
+      await page.goto(`/signin?org=${DEMO.org}`);
+    }
     await page.getByRole('link', { name: 'Sign in with SSO' }).click();
     await page.waitForURL((u) => u.origin === op.issuer);
     await page.locator('input[name="login"]').fill(login);
@@ -173,9 +181,10 @@ describe('sso', () => {
 
   it('a member signs in with SSO and lands on the feed as themselves', async () => {
     const page = await open();
-    await throughProvider(page, 'stephane');
+    await throughProvider(page, 'stephane', { typeOrg: true });
     await page.waitForURL((u) => u.pathname === '/feed' && u.origin === env.server.baseURL);
     await expectText(page.getByTestId('current-member'), DEMO.memberName);
+    assert.deepEqual(page.problems, []);
   });
 
   it('a wrong state is refused and signs nobody in', async () => {
