@@ -17,6 +17,7 @@ use plaudit_domain::org::Org;
 use plaudit_domain::sso::{self as rules, SsoInput};
 use plaudit_domain::{Error, ErrorKind, Result};
 use plaudit_store::{SsoSettingsRow, SsoState};
+use serde::Deserialize;
 
 /// How long a started sign-in may take at the provider.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -588,8 +589,6 @@ fn loose_bool<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Opt
         _ => None,
     })
 }
-
-use serde::Deserialize;
 
 /// Reads extra claims from a JWT whose signature was verified already.
 fn extra_claims(jwt: &str) -> ExtraClaims {
