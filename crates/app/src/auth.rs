@@ -133,6 +133,7 @@ impl App {
                 .with_code("member_inactive"));
         }
         self.store.write(|tx| tx.clear_login_attempts(&key))?;
+        self.check_password_allowed(&org, &member)?;
         self.start_session(&org, member)
     }
 

@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod recognition;
 pub mod rewards;
 pub mod secrets;
+pub mod sso;
 pub mod values;
 
 pub use auth::{Caller, NewSession};

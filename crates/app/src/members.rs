@@ -190,40 +190,9 @@ impl App {
         if new.role == Role::Owner && caller.member.role != Role::Owner {
             return Err(Error::forbidden("only owners may make someone an owner"));
         }
-        let now = now_ms();
-        let member = Member {
-            id: new_id(),
-            org_id: caller.org.id.clone(),
-            profile: new.profile.clone().validated()?,
-            manager_id: new.manager_id.clone().filter(|m| !m.is_empty()),
-            status: new.status,
-            role: new.role,
-            may_give: new.may_give,
-            may_receive: new.may_receive,
-            allowance_override: check_allowance(new.allowance_override)?,
-            password_hash: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let member = new_member_record(&caller.org.id, &new, now_ms())?;
         self.store.write(|tx| {
-            tx.lock_org(&caller.org.id)?;
-            let org = tx.org_by_id(&caller.org.id)?.ok_or_else(|| Error::not_found("organisation"))?;
-            if member.status == Status::Active {
-                check_activation_allowed(org.plan, tx.count_active_members(&org.id)?)?;
-            }
-            if let Some(manager) = &member.manager_id {
-                check_manager(tx, &org.id, &member.id, manager)?;
-            }
-            tx.insert_member(&member)?;
-            publish(tx, &org.id, EventKind::MemberCreated, member_data(&member), now)?;
-            tx.insert_audit(
-                &org.id,
-                Some(&caller.member.id),
-                "member.created",
-                &member.id,
-                &audit_details(serde_json::json!({"email": member.profile.email})),
-                now,
-            )?;
+            insert_new_member(tx, &caller.org.id, Some(&caller.member.id), &member, serde_json::json!({}))?;
             Ok(member.clone())
         })
     }
@@ -324,6 +293,48 @@ impl App {
             Ok(m)
         })
     }
+}
+
+/// The member row of a new member, its profile checked.
+pub(crate) fn new_member_record(org_id: &str, new: &NewMember, now: i64) -> Result<Member> {
+    Ok(Member {
+        id: new_id(),
+        org_id: org_id.to_string(),
+        profile: new.profile.clone().validated()?,
+        manager_id: new.manager_id.clone().filter(|m| !m.is_empty()),
+        status: new.status,
+        role: new.role,
+        may_give: new.may_give,
+        may_receive: new.may_receive,
+        allowance_override: check_allowance(new.allowance_override)?,
+        password_hash: None,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Adds a member inside `tx`: the plan's member limit, the manager check and
+/// the `member.created` audit entry (`details` adds to the e-mail). Every way
+/// a member is created (by an admin, by signing in with SSO) goes through here.
+pub(crate) fn insert_new_member(
+    tx: &mut Tx,
+    org_id: &str,
+    actor_id: Option<&str>,
+    member: &Member,
+    mut details: serde_json::Value,
+) -> Result<()> {
+    tx.lock_org(org_id)?;
+    let org = tx.org_by_id(org_id)?.ok_or_else(|| Error::not_found("organisation"))?;
+    if member.status == Status::Active {
+        check_activation_allowed(org.plan, tx.count_active_members(&org.id)?)?;
+    }
+    if let Some(manager) = &member.manager_id {
+        check_manager(tx, &org.id, &member.id, manager)?;
+    }
+    tx.insert_member(member)?;
+    publish(tx, &org.id, EventKind::MemberCreated, member_data(member), member.created_at)?;
+    details["email"] = member.profile.email.clone().into();
+    tx.insert_audit(&org.id, actor_id, "member.created", &member.id, &audit_details(details), member.created_at)
 }
 
 fn check_allowance(v: Option<i64>) -> Result<Option<i64>> {

@@ -12,6 +12,7 @@ pub mod period;
 pub mod points;
 pub mod recognition;
 pub mod rewards;
+pub mod sso;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Result};

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_jobs.sql"),
         include_str!("../migrations/postgres/0005_jobs.sql"),
     ),
+    (
+        "0008_sso",
+        include_str!("../migrations/sqlite/0008_sso.sql"),
+        include_str!("../migrations/postgres/0008_sso.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {

@@ -321,6 +321,30 @@ pub const ROUTES: &[RouteDoc] = &[
         200,
         Some("Statement"),
     ),
+    (
+        "get",
+        "/api/v1/integrations/sso",
+        "The organisation's single sign-on (OpenID Connect) settings and status; never the secret (admins)",
+        None,
+        200,
+        Some("SsoSettings"),
+    ),
+    (
+        "put",
+        "/api/v1/integrations/sso",
+        "Set the single sign-on provider, e-mail domains, just-in-time creation and require-SSO (admins)",
+        Some("SsoSettingsInput"),
+        200,
+        Some("SsoSettings"),
+    ),
+    (
+        "post",
+        "/api/v1/integrations/sso/test",
+        "Fetch the provider's discovery document and keys and report what they hold (admins)",
+        None,
+        200,
+        Some("SsoTestReport"),
+    ),
 ];
 
 fn schema_ref(name: &str) -> Value {
@@ -344,6 +368,7 @@ fn schemas() -> Value {
     let mut all = base_schemas();
     if let Value::Object(m) = &mut all {
         m.extend(crate::api::okrs::schemas());
+        m.extend(crate::integrations::sso::schemas());
     }
     all
 }

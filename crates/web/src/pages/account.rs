@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use plaudit_app::orgs::NewOrg;
+use plaudit_app::sso::SsoOffer;
 use plaudit_app::NewSession;
 use plaudit_domain::org::Plan;
 use plaudit_domain::ErrorKind;
@@ -63,7 +64,7 @@ fn expired_form() -> FormError {
 }
 
 /// Signs the new session in: its cookie, the pre-session token dropped, and on to `to`.
-fn signed_in(state: &AppState, s: &NewSession, to: &str) -> Response {
+pub(crate) fn signed_in(state: &AppState, s: &NewSession, to: &str) -> Response {
     let max_age = (s.expires_at - plaudit_app::now_ms()) / 1000;
     let resp = Redirect::to(to).into_response();
     let resp = with_cookie(resp, &session_cookie(&s.token, max_age, state.options.secure_cookies));
@@ -210,6 +211,8 @@ pub struct SigninForm {
     pub email: String,
     pub password: String,
     pub next: String,
+    /// Set by the "single sign-on" button: go to the organisation's provider instead.
+    pub sso: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -228,12 +231,20 @@ fn signin_page(
     f: &SigninForm,
     error: Option<&FormError>,
     notice: Option<&str>,
+    offer: Option<&SsoOffer>,
 ) -> Markup {
     let body = html! {
         div.narrow {
             h1 { "Sign in" }
             @if let Some(n) = notice { div.notice role="status" { p { (n) } } }
             (error_summary(error, SIGNIN_LABELS))
+            @if let Some(o) = offer {
+                div.card.sso-offer data-testid="sso-offer" {
+                    p { span dir="auto" { (o.org_name) } " signs you in with your company account." }
+                    a.button href=(sso_start_url(&o.org_slug, &f.next)) { "Sign in with SSO" }
+                    @if o.require_sso { p.muted { "Only owners may sign in with a password." } }
+                }
+            }
             form.form.card method="post" action="/signin" novalidate {
                 input type="hidden" name="csrf" value=(token);
                 @if !f.next.is_empty() { input type="hidden" name="next" value=(safe_next(&f.next)); }
@@ -241,7 +252,10 @@ fn signin_page(
                     .hint("Your organisation's short name, e.g. acme.").render(error))
                 (Field::new("email", "E-mail", &f.email).kind("email").required().autocomplete("username").no_spellcheck().render(error))
                 (Field::new("password", "Password", "").kind("password").required().autocomplete("current-password").render(error))
-                div.actions { button.button type="submit" { "Sign in" } }
+                div.actions {
+                    button.button type="submit" { "Sign in" }
+                    button.button.button-quiet type="submit" name="sso" value="1" { "Use single sign-on (SSO)" }
+                }
             }
             @if state.app.config.signup_enabled {
                 p { "New to Plaudit? " a href="/signup" { "Create an organisation" } }
@@ -262,8 +276,26 @@ pub async fn signin_form(
     }
     let token = form_token(&headers);
     let notice = (!q.signed_out.is_empty()).then_some("You are signed out.");
+    let offer = sso_offer(&state, &q.org).await;
     let f = SigninForm { org: q.org, next: q.next, ..Default::default() };
-    form_page(&state, StatusCode::OK, &token, signin_page(&state, &token, &f, None, notice))
+    form_page(&state, StatusCode::OK, &token, signin_page(&state, &token, &f, None, notice, offer.as_ref()))
+}
+
+/// Where "Sign in with SSO" starts, coming back to `next`.
+fn sso_start_url(org_slug: &str, next: &str) -> String {
+    let next = if next.is_empty() { "" } else { safe_next(next) };
+    let query = query_string(&[("next", next)]);
+    let sep = if query.is_empty() { "" } else { "?" };
+    format!("/auth/oidc/{}/start{sep}{query}", super::encode_component(org_slug))
+}
+
+/// The organisation's SSO, when it has it turned on (errors just hide the button).
+async fn sso_offer(state: &AppState, org: &str) -> Option<SsoOffer> {
+    let org = org.trim().to_lowercase();
+    if org.is_empty() {
+        return None;
+    }
+    run(state, move |app| app.sso_offer(&org)).await.ok().flatten()
 }
 
 pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<SigninForm>) -> Response {
@@ -273,8 +305,32 @@ pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(
             &state,
             StatusCode::FORBIDDEN,
             &token,
-            signin_page(&state, &token, &f, Some(&expired_form()), None),
+            signin_page(&state, &token, &f, Some(&expired_form()), None, None),
         );
+    }
+    if !f.sso.is_empty() {
+        if f.org.trim().is_empty() {
+            let e = FormError::on("org", "Enter your organisation's short name to sign in with SSO");
+            return form_page(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &token,
+                signin_page(&state, &token, &f, Some(&e), None, None),
+            );
+        }
+        // Back to this page, which then offers the organisation's SSO: a form's
+        // redirect straight to the provider would break the `form-action 'self'` policy.
+        return match sso_offer(&state, &f.org).await {
+            Some(o) => {
+                let next = if f.next.is_empty() { "" } else { safe_next(&f.next) };
+                Redirect::to(&format!("/signin?{}", query_string(&[("org", &o.org_slug), ("next", next)])))
+                    .into_response()
+            }
+            None => {
+                let e = FormError::on("org", "This organisation does not offer sign-in with SSO; use your password");
+                form_page(&state, StatusCode::NOT_FOUND, &token, signin_page(&state, &token, &f, Some(&e), None, None))
+            }
+        };
     }
     let missing = [
         ("org", &f.org, "Enter your organisation's short name"),
@@ -289,7 +345,7 @@ pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             &token,
-            signin_page(&state, &token, &f, Some(&e), None),
+            signin_page(&state, &token, &f, Some(&e), None, None),
         );
     }
     let (org, email, password) = (f.org.trim().to_lowercase(), f.email.clone(), f.password.clone());
@@ -301,6 +357,9 @@ pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(
                 "invalid_credentials" => {
                     FormError::general("The organisation, e-mail or password is wrong. Check them and try again.")
                 }
+                "sso_required" => FormError::general(
+                    "Your organisation signs you in with SSO, not a password. Use “Sign in with SSO”.",
+                ),
                 "member_inactive" => FormError::general(
                     "This account is deactivated. Ask an admin of your organisation to reactivate it.",
                 ),
@@ -311,7 +370,9 @@ pub async fn signin(State(state): State<AppState>, headers: HeaderMap, PageForm(
                 }
                 _ => FormError::from_error(&e, &[("org", "org"), ("email", "email"), ("password", "password")]),
             };
-            let mut resp = form_page(&state, status, &token, signin_page(&state, &token, &f, Some(&fe), None));
+            let offer = if e.code == "sso_required" { sso_offer(&state, &f.org).await } else { None };
+            let page = signin_page(&state, &token, &f, Some(&fe), None, offer.as_ref());
+            let mut resp = form_page(&state, status, &token, page);
             if e.kind == ErrorKind::RateLimited {
                 if let Some(secs) = e.retry_after {
                     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

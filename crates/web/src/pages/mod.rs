@@ -17,7 +17,7 @@ mod account;
 mod admin;
 mod assets;
 mod directory;
-mod layout;
+pub(crate) mod layout;
 mod okrs;
 mod recognition;
 mod rewards;
@@ -35,7 +35,9 @@ use plaudit_app::{App, Caller};
 use plaudit_domain::{Error, ErrorKind};
 use serde::de::DeserializeOwned;
 
+pub(crate) use account::signed_in;
 pub use layout::not_found_page;
+pub(crate) use recognition::time_el;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -68,7 +68,7 @@ fn when(org: &Org, ms: i64, now: i64) -> String {
     }
 }
 
-fn time_el(org: &Org, ms: i64, now: i64) -> Markup {
+pub(crate) fn time_el(org: &Org, ms: i64, now: i64) -> Markup {
     html! {
         time datetime=(rfc3339(ms)) title=(local(org, ms, "%-d %B %Y, %H:%M %Z")) { (when(org, ms, now)) }
     }
