@@ -46,13 +46,13 @@ impl App {
     pub fn run_due_jobs_at(&self, now: i64, limit: i64) -> Result<usize> {
         let jobs = self.store.write(|tx| tx.claim_due_jobs(now, LEASE_MS, limit))?;
         for job in &jobs {
-            let outcome = self.run_job(job);
+            let outcome = self.run_job(job, now);
             self.settle_job(job, outcome, now)?;
         }
         Ok(jobs.len())
     }
 
-    fn run_job(&self, job: &Job) -> Outcome {
+    fn run_job(&self, job: &Job, now: i64) -> Outcome {
         match job.kind.as_str() {
             EVENT_JOB => match serde_json::from_str::<Event>(&job.payload) {
                 Ok(event) => match self.fan_out(&event) {
@@ -61,6 +61,7 @@ impl App {
                 },
                 Err(e) => Outcome::Failed(format!("unreadable event: {e}")),
             },
+            crate::webhooks::DELIVER_JOB => self.run_webhook_job(job, now),
             other => Outcome::Failed(format!("unknown job kind {other:?}")),
         }
     }
@@ -91,12 +92,13 @@ impl App {
     /// queues its own jobs, so one slow receiver never holds up another.
     fn fan_out(&self, event: &Event) -> Result<()> {
         tracing::debug!(event = %event.id, kind = event.kind.as_str(), "event published");
+        self.fan_out_webhooks(event)?;
         Ok(())
     }
 }
 
 /// A uniform draw in 0.0..1.0 for back-off jitter.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     // The low 53 bits of a v4 UUID are random (its version and variant bits sit higher).
     (uuid::Uuid::new_v4().as_u128() & ((1u128 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }

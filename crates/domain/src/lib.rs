@@ -13,5 +13,6 @@ pub mod points;
 pub mod recognition;
 pub mod rewards;
 pub mod text;
+pub mod webhooks;
 
 pub use error::{Error, ErrorKind, Result};

@@ -18,6 +18,7 @@ mod postgres;
 mod recognition;
 mod rewards;
 mod sqlite;
+mod webhooks;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, LoginAttempt, SessionRecord};
@@ -26,6 +27,7 @@ pub use ledger::{AccountCheck, Allowance, LedgerEntry};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
 pub use recognition::{FeedFilter, StoredAnswer};
 pub use rewards::RedemptionFilter;
+pub use webhooks::{delivery_job_key, WebhookDelivery, WebhookEndpoint};
 
 use plaudit_domain::{Error, Result};
 use sql::{Conn, DbError, Dialect};
