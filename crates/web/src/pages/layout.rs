@@ -20,6 +20,7 @@ pub enum Nav {
     Settings,
     Rewards,
     RewardsAdmin,
+    Integrations,
     None,
 }
 
@@ -62,6 +63,7 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                         li { a href="/admin/rewards" aria-current=[(current == Nav::RewardsAdmin).then_some("page")] { "Rewards admin" } }
                                         li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
+                                        li { a href="/admin/integrations/webhooks" aria-current=[(current == Nav::Integrations).then_some("page")] { "Webhooks" } }
                                     }
                                 }
                             }
