@@ -73,7 +73,7 @@ pub fn verify_signature(secret: &str, header: &str, body: &[u8], now_secs: i64, 
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -501,7 +501,7 @@ impl App {
     }
 
     /// The delivery after an attempt at `at`: delivered, pending with its
-    /// next try, or failed. Without `jitter` a failure is final (tests).
+    /// next try, or failed. Without `jitter` a failure is final (test pings).
     fn settle_attempt(&self, mut d: WebhookDelivery, a: &Attempt, at: i64, jitter: Option<f64>) -> WebhookDelivery {
         d.attempts += 1;
         d.last_status = a.status.map(i64::from);
