@@ -196,7 +196,7 @@ async fn list_page(
                 p.empty { "No webhooks yet." }
             } @else {
                 div.table-wrap {
-                    table {
+                    table.directory {
                         thead { tr { th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "State" } } }
                         tbody {
                             @for e in &endpoints {
@@ -319,17 +319,19 @@ async fn detail_page_at(
         }
         section.card aria-labelledby="actions-title" {
             h2 #actions-title { "Test and secret" }
-            form.inline method="post" action={ (here) "/test" } {
-                (csrf(caller))
-                button.button type="submit" { "Send test" }
-            }
-            form.inline method="post" action={ (here) "/rotate" } {
-                (csrf(caller))
-                button.button.button-quiet type="submit" { "Rotate secret" }
-            }
-            form.inline method="post" action={ (here) "/delete" } {
-                (csrf(caller))
-                button.button.button-danger type="submit" { "Delete webhook" }
+            div.actions {
+                form.inline method="post" action={ (here) "/test" } {
+                    (csrf(caller))
+                    button.button type="submit" { "Send test" }
+                }
+                form.inline method="post" action={ (here) "/rotate" } {
+                    (csrf(caller))
+                    button.button.button-quiet type="submit" { "Rotate secret" }
+                }
+                form.inline method="post" action={ (here) "/delete" } {
+                    (csrf(caller))
+                    button.button.button-quiet.button-danger type="submit" { "Delete webhook" }
+                }
             }
         }
         section.card aria-labelledby="log-title" {
@@ -338,7 +340,7 @@ async fn detail_page_at(
                 p.empty { "Nothing delivered yet." }
             } @else {
                 div.table-wrap {
-                    table {
+                    table.directory {
                         thead { tr {
                             th scope="col" { "Event" } th scope="col" { "Status" } th scope="col" { "Attempts" }
                             th scope="col" { "Last answer" } th scope="col" { "Next try" } th scope="col" { "Created" }
