@@ -668,6 +668,8 @@ fn the_admin_page_manages_endpoints(db: &TestDb) {
         html.contains("data-status=\"pending\"") && html.contains("HTTP 500") && html.contains("Redeliver"),
         "{html}"
     );
+    let listed = t.get(&o.auth, "/admin/integrations/webhooks").text();
+    assert!(listed.contains("Pending, <code>member.created</code>") && listed.contains("HTTP 500"), "{listed}");
     let delivery = log(&t, &o.auth, &id)[0]["id"].as_str().unwrap().to_string();
     let again = post_form(
         &t,

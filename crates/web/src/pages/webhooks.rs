@@ -180,7 +180,17 @@ async fn list_page(
     done: &str,
 ) -> Response {
     let c = caller.clone();
-    let endpoints = match run(state, move |app| app.webhooks(&c)).await {
+    // Each endpoint with its latest delivery (an org has at most 20 endpoints).
+    let loaded = run(state, move |app| {
+        app.webhooks(&c)?
+            .into_iter()
+            .map(|e| {
+                let last = app.webhook_deliveries(&c, &e.id, None, 1)?.items.into_iter().next();
+                Ok((e, last))
+            })
+            .collect::<plaudit_domain::Result<Vec<_>>>()
+    });
+    let endpoints = match loaded.await {
         Ok(v) => v,
         Err(e) => return error_page(Some(caller), &e),
     };
@@ -197,13 +207,22 @@ async fn list_page(
             } @else {
                 div.table-wrap {
                     table.directory {
-                        thead { tr { th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "State" } } }
+                        thead { tr { th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "State" } th scope="col" { "Last delivery" } } }
                         tbody {
-                            @for e in &endpoints {
+                            @for (e, last) in &endpoints {
                                 tr data-testid="webhook" {
                                     td { a href={ (BASE) "/" (e.id) } { code { (e.url) } } @if !e.description.is_empty() { br; span.muted dir="auto" { (e.description) } } }
                                     td { (events_summary(&e.events)) }
                                     td { @if e.active { "Active" } @else { "Off" } }
+                                    td data-testid="last-delivery" {
+                                        @match last {
+                                            Some(d) => {
+                                                (status_text(d.status)) ", " code { (d.event_type) } ", " (local(&caller.org, d.updated_at, "%-d %b %H:%M"))
+                                                @if let (DeliveryStatus::Pending | DeliveryStatus::Failed, Some(err)) = (d.status, &d.last_error) { br; span.muted dir="auto" { (err) } }
+                                            }
+                                            None => { "—" }
+                                        }
+                                    }
                                 }
                             }
                         }
