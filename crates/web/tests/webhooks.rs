@@ -25,6 +25,8 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 struct Received {
+    /// When the request was read whole.
+    at: std::time::Instant,
     path: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -45,12 +47,14 @@ struct Answer {
     headers: Vec<(String, String)>,
 }
 
-/// Records every request; answers the scripted answers in order, then `fallback`.
+/// Records every request; answers the scripted answers in order, then
+/// `fallback`, each after `delay` (connections are served side by side).
 struct Receiver {
     url: String,
     seen: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
     fallback: Arc<Mutex<u16>>,
+    delay: Arc<Mutex<Duration>>,
 }
 
 impl Receiver {
@@ -60,17 +64,22 @@ impl Receiver {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(VecDeque::new()));
         let fallback = Arc::new(Mutex::new(200));
-        let (s, q, f) = (seen.clone(), script.clone(), fallback.clone());
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let (s, q, f, d) = (seen.clone(), script.clone(), fallback.clone(), delay.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let answer =
                     q.lock().unwrap().pop_front().unwrap_or(Answer { status: *f.lock().unwrap(), headers: vec![] });
-                if let Some(r) = serve(stream, &answer) {
-                    s.lock().unwrap().push(r);
-                }
+                let (s, wait) = (s.clone(), *d.lock().unwrap());
+                std::thread::spawn(move || {
+                    std::thread::sleep(wait);
+                    if let Some(r) = serve(stream, &answer) {
+                        s.lock().unwrap().push(r);
+                    }
+                });
             }
         });
-        Receiver { url, seen, script, fallback }
+        Receiver { url, seen, script, fallback, delay }
     }
 
     fn then(&self, status: u16, headers: &[(&str, &str)]) -> &Self {
@@ -81,6 +90,10 @@ impl Receiver {
 
     fn always(&self, status: u16) {
         *self.fallback.lock().unwrap() = status;
+    }
+
+    fn slow(&self, wait: Duration) {
+        *self.delay.lock().unwrap() = wait;
     }
 
     fn requests(&self) -> Vec<Received> {
@@ -131,7 +144,7 @@ fn serve(mut stream: TcpStream, answer: &Answer) -> Option<Received> {
         answer.status,
         text.len()
     );
-    Some(Received { path, headers, body })
+    Some(Received { at: std::time::Instant::now(), path, headers, body })
 }
 
 // ---------------------------------------------------------------- helpers
@@ -376,6 +389,34 @@ fn retry_after_is_honoured_within_bounds(db: &TestDb) {
     run_next_try(&t, &d);
     assert_eq!(log(&t, &o.auth, &id)[0]["status"], "delivered");
     assert_eq!(r.requests().len(), 4);
+}
+
+fn a_slow_receiver_does_not_hold_up_the_others(db: &TestDb) {
+    let t = allowing(db);
+    let o = t.signup("acme");
+    let (slow, fast) = (Receiver::start(), Receiver::start());
+    slow.slow(Duration::from_secs(2));
+    let (slow_id, _) = hook(&t, &o.auth, &slow.url, json!("*"));
+    let (fast_id, _) = hook(&t, &o.auth, &fast.url, json!("*"));
+    for who in ["ana", "bo", "cy"] {
+        t.add_member(&o.auth, &format!("{who}@acme.example"), json!({}));
+    }
+    assert_eq!(t.app.run_due_jobs_at(now_ms() + 1, 100).unwrap(), 3, "the events fan out");
+    let started = std::time::Instant::now();
+    assert_eq!(t.app.run_due_jobs_at(now_ms() + 1, 100).unwrap(), 6, "one job per delivery");
+    // Side by side: about one slow answer, not three of them plus the rest.
+    assert!(started.elapsed() < Duration::from_millis(5500), "{:?}", started.elapsed());
+    for id in [&slow_id, &fast_id] {
+        assert!(log(&t, &o.auth, id).iter().all(|d| d["status"] == "delivered"));
+    }
+    // The fast receiver got all of its deliveries before the slow one answered once.
+    let fast_got = fast.requests();
+    assert!(
+        fast_got.iter().all(|r| r.at.duration_since(started) < Duration::from_millis(1500)),
+        "{:?}",
+        fast_got.iter().map(|r| r.at.duration_since(started)).collect::<Vec<_>>()
+    );
+    assert_eq!((slow.requests().len(), fast.requests().len()), (3, 3));
 }
 
 fn redelivery_sends_the_same_event_again(db: &TestDb) {
@@ -720,6 +761,7 @@ backend_tests!(
     failures_are_retried_on_the_back_off_schedule,
     a_day_of_failures_gives_up,
     retry_after_is_honoured_within_bounds,
+    a_slow_receiver_does_not_hold_up_the_others,
     redelivery_sends_the_same_event_again,
     only_subscribed_events_of_the_org_reach_an_endpoint,
     stopping_an_endpoint_stops_its_pending_deliveries,
