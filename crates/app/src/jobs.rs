@@ -14,6 +14,10 @@ pub const EVENT_JOB: &str = "event";
 /// How long a claimed job is held before another instance may take it over.
 const LEASE_MS: i64 = 5 * 60 * 1000;
 
+/// Jobs of a batch run side by side, this many at a time, so one slow
+/// receiver (a webhook timing out) does not hold up the others' jobs.
+const PARALLEL_JOBS: usize = 8;
+
 /// What running a job came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -42,20 +46,35 @@ impl App {
         }
     }
 
-    /// One batch of at most `limit` jobs due at `now`.
+    /// One batch of at most `limit` jobs due at `now`, run side by side
+    /// (`PARALLEL_JOBS` at a time; the store serialises their writes as needed).
     pub fn run_due_jobs_at(&self, now: i64, limit: i64) -> Result<usize> {
         if !self.store.read(|tx| tx.has_due_jobs(now))? {
             return Ok(0);
         }
         let jobs = self.store.write(|tx| tx.claim_due_jobs(now, LEASE_MS, limit))?;
-        for job in &jobs {
-            let outcome = self.run_job(job);
-            self.settle_job(job, outcome, now)?;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let first_error = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..PARALLEL_JOBS.min(jobs.len()) {
+                s.spawn(|| {
+                    while let Some(job) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        let outcome = self.run_job(job, now);
+                        if let Err(e) = self.settle_job(job, outcome, now) {
+                            // The job stays claimed; it runs again once its lease expires.
+                            first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        }
+                    }
+                });
+            }
+        });
+        match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(jobs.len()),
         }
-        Ok(jobs.len())
     }
 
-    fn run_job(&self, job: &Job) -> Outcome {
+    fn run_job(&self, job: &Job, now: i64) -> Outcome {
         match job.kind.as_str() {
             EVENT_JOB => match serde_json::from_str::<Event>(&job.payload) {
                 Ok(event) => match self.fan_out(&event) {
@@ -64,6 +83,7 @@ impl App {
                 },
                 Err(e) => Outcome::Failed(format!("unreadable event: {e}")),
             },
+            crate::webhooks::DELIVER_JOB => self.run_webhook_job(job, now),
             other => Outcome::Failed(format!("unknown job kind {other:?}")),
         }
     }
@@ -94,12 +114,13 @@ impl App {
     /// queues its own jobs, so one slow receiver never holds up another.
     fn fan_out(&self, event: &Event) -> Result<()> {
         tracing::debug!(event = %event.id, kind = event.kind.as_str(), "event published");
+        self.fan_out_webhooks(event)?;
         Ok(())
     }
 }
 
 /// A uniform draw in 0.0..1.0 for back-off jitter.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     // The low 53 bits of a v4 UUID are random (its version and variant bits sit higher).
     (uuid::Uuid::new_v4().as_u128() & ((1u128 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }

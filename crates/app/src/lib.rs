@@ -18,6 +18,7 @@ pub mod rewards;
 pub mod secrets;
 pub mod sso;
 pub mod values;
+pub mod webhooks;
 
 pub use auth::{Caller, NewSession};
 pub use directory_import::{CsvBytes, ImportReport, ImportSource};
@@ -39,6 +40,9 @@ pub struct Config {
     /// The external base URL (no trailing slash), for links in e-mails and
     /// chat messages and for OAuth/OpenID redirects.
     pub public_url: String,
+    /// Whether webhook endpoints may be on this machine or a private
+    /// network (`PLAUDIT_WEBHOOKS_ALLOW_PRIVATE`; tests, on-premise installs).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for Config {
@@ -49,6 +53,7 @@ impl Default for Config {
             session_ttl_ms: 14 * 24 * 3600 * 1000,
             secret_key: PROCESS_KEY.get_or_init(secrets::SecretKey::generate).clone(),
             public_url: "http://127.0.0.1:8080".to_string(),
+            webhooks_allow_private: false,
         }
     }
 }
@@ -59,11 +64,19 @@ pub struct App {
     pub config: Arc<Config>,
     /// The one client for calls to other services.
     pub outbound: outbound::Outbound,
+    /// The client for webhook receivers (short timeouts, destinations checked).
+    pub webhook_client: outbound::Outbound,
 }
 
 impl App {
     pub fn new(store: Store, config: Config) -> App {
-        App { store: Arc::new(store), config: Arc::new(config), outbound: outbound::Outbound::default() }
+        let webhook_client = App::webhook_client(&config);
+        App {
+            store: Arc::new(store),
+            config: Arc::new(config),
+            outbound: outbound::Outbound::default(),
+            webhook_client,
+        }
     }
 }
 

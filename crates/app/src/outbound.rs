@@ -78,6 +78,23 @@ impl Outbound {
         Outbound { agent }
     }
 
+    /// A client that connects only to addresses `allowed` accepts. The
+    /// check is on the addresses a name resolves to at connection time, so
+    /// a name cannot be re-pointed at a private address between a check
+    /// and the call. No proxy: the check must see the real destination.
+    pub fn with_address_check(timeout: Duration, allowed: fn(std::net::IpAddr) -> bool) -> Outbound {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .user_agent(concat!("Plaudit/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let resolver = CheckedResolver { allowed, inner: ureq::unversioned::resolver::DefaultResolver::default() };
+        let agent = ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::new(), resolver);
+        Outbound { agent }
+    }
+
     /// Sends any request (used by the OpenID Connect client).
     pub fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Failure> {
         let mut response = self.agent.run(request).map_err(|e| Failure(e.to_string()))?;
@@ -129,6 +146,39 @@ impl Outbound {
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect();
         Ok(Reply { status: response.status().as_u16(), headers, body: response.into_body() })
+    }
+}
+
+/// The words of a refusal by [`Outbound::with_address_check`], so callers can tell it from a network failure.
+pub const REFUSED_ADDRESS: &str = "resolves only to private or local addresses";
+
+/// Resolves names as usual, then keeps only the addresses `allowed` accepts.
+#[derive(Debug)]
+struct CheckedResolver {
+    allowed: fn(std::net::IpAddr) -> bool,
+    inner: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl ureq::unversioned::resolver::Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let all = self.inner.resolve(uri, config, timeout)?;
+        let mut kept = self.empty();
+        for addr in all.iter().filter(|a| (self.allowed)(a.ip())) {
+            kept.push(*addr);
+        }
+        if kept.is_empty() {
+            let host = uri.host().unwrap_or("");
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("refused: {host} {REFUSED_ADDRESS}"),
+            )));
+        }
+        Ok(kept)
     }
 }
 
@@ -207,6 +257,18 @@ mod tests {
         let reply = Outbound::default().post_form(&url, &[], &[("code", "a b&c"), ("é", "/")]).unwrap();
         assert!(reply.is_success());
         assert!(server.join().unwrap().ends_with("code=a%20b%26c&%C3%A9=%2F"));
+    }
+
+    #[test]
+    fn an_address_check_refuses_before_connecting() {
+        let (url, server) = serve_once("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        let refused = Outbound::with_address_check(Duration::from_secs(5), |ip| !ip.is_loopback())
+            .post_bytes(&format!("{url}/hook"), &[], b"{}".to_vec())
+            .unwrap_err();
+        assert!(refused.0.contains("private or local"), "{refused}");
+        let allowed = Outbound::with_address_check(Duration::from_secs(5), |_| true);
+        assert_eq!(allowed.post_bytes(&url, &[], b"{}".to_vec()).unwrap().status, 204);
+        server.join().unwrap();
     }
 
     #[test]

@@ -213,11 +213,16 @@ fn statement_line(
 }
 
 fn cursor_of(r: &Redemption) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&r.id)
+    id_cursor(&r.id)
 }
 
-fn parse_cursor(c: &str) -> Result<String> {
+/// An opaque cursor over a list ordered by (time-ordered) id.
+pub(crate) fn id_cursor(id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+pub(crate) fn parse_cursor(c: &str) -> Result<String> {
     use base64::Engine;
     let bad = || Error::invalid("cursor", "the cursor is not one this server gave out");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;

@@ -57,6 +57,9 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+/// How long failed deliveries are tried again before they are given up.
+pub const RETRY_FOR_MS: i64 = 24 * 3600 * 1000;
+
 /// When to try a failed delivery again: exponential from 30 s, doubling per
 /// attempt, capped at 4 hours, with up to ±20 % jitter (`jitter` in 0.0..1.0,
 /// drawn by the caller) so receivers coming back are not hit all at once.
@@ -64,12 +67,11 @@ pub struct Event {
 pub fn retry_delay_ms(attempts: u32, first_attempt_at: i64, now: i64, jitter: f64) -> Option<i64> {
     const FIRST_MS: i64 = 30_000;
     const CAP_MS: i64 = 4 * 3600 * 1000;
-    const GIVE_UP_AFTER_MS: i64 = 24 * 3600 * 1000;
     let exponent = attempts.saturating_sub(1).min(20);
     let base = FIRST_MS.saturating_mul(1i64 << exponent).min(CAP_MS);
     let factor = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
     let delay = ((base as f64) * factor) as i64;
-    (now + delay - first_attempt_at <= GIVE_UP_AFTER_MS).then_some(delay)
+    (now + delay - first_attempt_at <= RETRY_FOR_MS).then_some(delay)
 }
 
 #[cfg(test)]

@@ -14,5 +14,6 @@ pub mod recognition;
 pub mod rewards;
 pub mod sso;
 pub mod text;
+pub mod webhooks;
 
 pub use error::{Error, ErrorKind, Result};

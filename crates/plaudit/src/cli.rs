@@ -70,6 +70,10 @@ struct ServeArgs {
     /// The external base URL (links; `https://…` makes cookies Secure).
     #[arg(long, env = "PLAUDIT_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Let webhook endpoints be on this machine or a private network
+    /// (on-premise receivers, tests). Off: only public addresses are called.
+    #[arg(long, env = "PLAUDIT_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
 }
 
 #[derive(Subcommand)]
@@ -316,7 +320,12 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
     let public_url = public_url.trim_end_matches('/').to_string();
-    let config = Config { signup_enabled: !args.disable_signup, public_url: public_url.clone(), ..Config::default() };
+    let config = Config {
+        signup_enabled: !args.disable_signup,
+        public_url: public_url.clone(),
+        webhooks_allow_private: args.webhooks_allow_private,
+        ..Config::default()
+    };
     let app = db.open_with_secrets(config)?;
     let demo = if args.demo { Some(app.ensure_demo()?) } else { None };
     let options = plaudit_web::WebOptions { secure_cookies: public_url.starts_with("https://"), public_url };

@@ -19,6 +19,7 @@ mod recognition;
 mod rewards;
 mod sqlite;
 mod sso;
+mod webhooks;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, LoginAttempt, SessionRecord};
@@ -28,6 +29,7 @@ pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, Membe
 pub use recognition::{FeedFilter, StoredAnswer};
 pub use rewards::RedemptionFilter;
 pub use sso::{SsoSettingsRow, SsoState};
+pub use webhooks::{delivery_job_key, WebhookDelivery, WebhookEndpoint};
 
 use plaudit_domain::{Error, Result};
 use sql::{Conn, DbError, Dialect};

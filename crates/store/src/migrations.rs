@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_sso.sql"),
         include_str!("../migrations/postgres/0008_sso.sql"),
     ),
+    (
+        "0009_webhooks",
+        include_str!("../migrations/sqlite/0009_webhooks.sql"),
+        include_str!("../migrations/postgres/0009_webhooks.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {

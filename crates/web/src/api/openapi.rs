@@ -345,6 +345,64 @@ pub const ROUTES: &[RouteDoc] = &[
         200,
         Some("SsoTestReport"),
     ),
+    ("get", "/api/v1/webhooks", "Webhook endpoints (admins; secrets never shown)", None, 200, Some("Page")),
+    (
+        "post",
+        "/api/v1/webhooks",
+        "Register a webhook endpoint (admins); the signing secret is shown only in this answer",
+        Some("NewWebhook"),
+        201,
+        Some("WebhookWithSecret"),
+    ),
+    ("get", "/api/v1/webhooks/{id}", "One webhook endpoint (admins)", None, 200, Some("Webhook")),
+    (
+        "patch",
+        "/api/v1/webhooks/{id}",
+        "Change a webhook's URL, events, description or active flag; turning it off stops its pending deliveries",
+        Some("WebhookChanges"),
+        200,
+        Some("Webhook"),
+    ),
+    (
+        "delete",
+        "/api/v1/webhooks/{id}",
+        "Delete a webhook endpoint, its pending deliveries and its log",
+        None,
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/rotate_secret",
+        "A new signing secret (shown only in this answer); the old one stops at once",
+        None,
+        200,
+        Some("WebhookWithSecret"),
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/test",
+        "Send a `ping` delivery now; the answer is the logged delivery with its outcome",
+        None,
+        200,
+        Some("WebhookDelivery"),
+    ),
+    (
+        "get",
+        "/api/v1/webhooks/{id}/deliveries",
+        "A webhook's delivery log, newest first: status, attempts, last answer or error, next try",
+        None,
+        200,
+        Some("Page"),
+    ),
+    (
+        "post",
+        "/api/v1/webhook_deliveries/{id}/redeliver",
+        "Queue a fresh attempt of a delivery now: the same event id and body, a new entry in the log",
+        None,
+        202,
+        Some("WebhookDelivery"),
+    ),
 ];
 
 fn schema_ref(name: &str) -> Value {
@@ -369,6 +427,7 @@ fn schemas() -> Value {
     if let Value::Object(m) = &mut all {
         m.extend(crate::api::okrs::schemas());
         m.extend(crate::integrations::sso::schemas());
+        m.extend(crate::integrations::webhooks::schemas());
     }
     all
 }

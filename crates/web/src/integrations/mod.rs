@@ -1,8 +1,10 @@
 //! Integrations with other services, each in its own module with its routes.
 //!
 //! - `sso`: sign-in with OpenID Connect, its admin page and API
+//! - `webhooks`: the admin API of outbound webhooks (endpoints, delivery log, redelivery)
 
 pub mod sso;
+pub mod webhooks;
 
 use crate::AppState;
 use axum::routing::{get, post};
@@ -16,4 +18,5 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/integrations/sso/test", post(sso::admin_test))
         .route("/auth/oidc/{org}/start", get(sso::start))
         .route("/auth/oidc/{org}/callback", get(sso::callback))
+        .merge(webhooks::routes())
 }

@@ -21,6 +21,7 @@ pub enum Nav {
     Rewards,
     RewardsAdmin,
     Sso,
+    Integrations,
     None,
 }
 
@@ -64,6 +65,7 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                         li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
                                         li { a href="/admin/integrations/sso" aria-current=[(current == Nav::Sso).then_some("page")] { "SSO" } }
+                                        li { a href="/admin/integrations/webhooks" aria-current=[(current == Nav::Integrations).then_some("page")] { "Webhooks" } }
                                     }
                                 }
                             }

@@ -11,6 +11,7 @@
 //! - `rewards`: the reward catalog, redeeming, my redemptions; the admin's catalog, fulfilment queue and statements
 //! - `okrs`: the cycle overview, objectives with their key results and check-ins, KPIs
 //! - `settings`: organisation settings
+//! - `webhooks`: the admin's webhook endpoints, their delivery logs, tests and redelivery
 //! - `assets`: the embedded stylesheet and script
 
 mod account;
@@ -22,6 +23,7 @@ mod okrs;
 mod recognition;
 mod rewards;
 mod settings;
+mod webhooks;
 
 use crate::http::{blocking, clear_session_cookie, cookie, csrf_matches, SESSION_COOKIE};
 use crate::AppState;
@@ -86,6 +88,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/redemptions/{id}/fulfil", post(rewards::fulfil))
         .route("/admin/redemptions/{id}/decline", post(rewards::decline))
         .route("/admin/statements", get(rewards::statements))
+        .route("/admin/integrations/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/admin/integrations/webhooks/{id}", get(webhooks::show).post(webhooks::update))
+        .route("/admin/integrations/webhooks/{id}/test", post(webhooks::test))
+        .route("/admin/integrations/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route("/admin/integrations/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/admin/integrations/webhook_deliveries/{id}/redeliver", post(webhooks::redeliver))
         .route("/assets/{file}", get(assets::serve))
 }
 
