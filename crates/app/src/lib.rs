@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod celebrations;
+pub mod chat;
 pub mod demo;
 pub mod directory_import;
 mod idempotency;
@@ -14,6 +15,8 @@ pub mod outbound;
 pub mod recognition;
 pub mod rewards;
 pub mod secrets;
+pub mod slack;
+pub mod teams;
 pub mod values;
 
 pub use auth::{Caller, NewSession};
@@ -36,6 +39,8 @@ pub struct Config {
     /// The external base URL (no trailing slash), for links in e-mails and
     /// chat messages and for OAuth/OpenID redirects.
     pub public_url: String,
+    /// The Slack app's credentials and Web API base.
+    pub slack: slack::SlackConfig,
 }
 
 impl Default for Config {
@@ -46,6 +51,7 @@ impl Default for Config {
             session_ttl_ms: 14 * 24 * 3600 * 1000,
             secret_key: PROCESS_KEY.get_or_init(secrets::SecretKey::generate).clone(),
             public_url: "http://127.0.0.1:8080".to_string(),
+            slack: slack::SlackConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod testing;
 
 mod audit;
 mod auth;
+mod chat;
 mod ledger;
 mod members;
 mod migrations;
@@ -20,6 +21,7 @@ mod sqlite;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, LoginAttempt, SessionRecord};
+pub use chat::{IntegrationState, SlackInstall, TeamsConfig};
 pub use ledger::{AccountCheck, Allowance, LedgerEntry};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
 pub use recognition::{FeedFilter, StoredAnswer};
