@@ -17,7 +17,7 @@ mod account;
 mod admin;
 mod assets;
 mod directory;
-mod layout;
+pub(crate) mod layout;
 mod okrs;
 mod recognition;
 mod rewards;
