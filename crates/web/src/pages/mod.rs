@@ -17,6 +17,7 @@ mod account;
 mod admin;
 mod assets;
 mod directory;
+mod integrations;
 pub(crate) mod layout;
 mod okrs;
 mod recognition;
@@ -84,6 +85,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/redemptions/{id}/fulfil", post(rewards::fulfil))
         .route("/admin/redemptions/{id}/decline", post(rewards::decline))
         .route("/admin/statements", get(rewards::statements))
+        .route("/admin/integrations/slack", get(integrations::slack))
+        .route("/admin/integrations/slack/settings", post(integrations::slack_save))
+        .route("/admin/integrations/slack/test", post(integrations::slack_test))
+        .route("/admin/integrations/slack/disconnect", post(integrations::slack_disconnect))
+        .route("/admin/integrations/teams", get(integrations::teams).post(integrations::teams_save))
+        .route("/admin/integrations/teams/test", post(integrations::teams_test))
+        .route("/admin/integrations/teams/disconnect", post(integrations::teams_disconnect))
         .route("/assets/{file}", get(assets::serve))
 }
 
