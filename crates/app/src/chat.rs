@@ -87,11 +87,13 @@ pub fn refusal_text(e: &Error) -> String {
         "not_linked" => "",
         _ => "",
     };
-    let mut out = format!(":warning: {}", e.message);
+    let mut chars = e.message.chars();
+    let message: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    let mut out = format!(":warning: {message}");
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
-    if !fix.is_empty() && !e.message.contains(fix) {
+    if !fix.is_empty() && !message.contains(fix) {
         out.push(' ');
         out.push_str(fix);
     }

@@ -845,17 +845,17 @@ impl App {
     ) -> ChatReply {
         let caller = match self.caller_for(&install.org_id, giver) {
             Ok(c) => c,
-            Err(e) => return ChatReply::refused(&e),
+            Err(e) => return field_error(&e),
         };
         let points = match give.points_or_refuse(caller.org.allow_zero_point_posts) {
             Ok(p) => p,
-            Err(e) => return ChatReply::refused(&e),
+            Err(e) => return field_error(&e),
         };
         let mut recipients = Vec::new();
         for m in &give.recipients {
             match self.slack_resolve(install, m) {
                 Ok(id) => recipients.push(id),
-                Err(e) => return ChatReply::refused(&e),
+                Err(e) => return field_error(&e),
             }
         }
         let req = crate::recognition::GiveRequest {
@@ -872,7 +872,7 @@ impl App {
                 outcome: crate::chat::Outcome::Given { recognition_id: p.recognition.id, replayed: p.replayed },
                 org_id: Some(install.org_id.clone()),
             },
-            Err(e) => ChatReply::refused(&e),
+            Err(e) => field_error(&e),
         }
     }
 
@@ -924,6 +924,14 @@ impl App {
         });
         self.slack_bot_call(&install, "chat.postMessage", Some(&body), &[]).map(|_| ())
     }
+}
+
+/// A refusal shown under a modal's field: the rule's message alone (the
+/// command hints, like "+N", do not apply to a form).
+fn field_error(e: &Error) -> ChatReply {
+    let mut chars = e.message.chars();
+    let text: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    ChatReply { text, outcome: crate::chat::Outcome::Refused { code: e.code, field: e.field.clone() }, org_id: None }
 }
 
 /// The Slack emoji name whose reactions give points.
