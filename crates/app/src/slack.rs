@@ -100,7 +100,7 @@ pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
         return None;
     }
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()
@@ -454,11 +454,10 @@ impl App {
     pub fn slack_save_settings(&self, caller: &Caller, s: &SlackSettings) -> Result<SlackInstall> {
         caller.require_admin()?;
         let channel = s.channel_id.trim();
-        if !channel.is_empty()
-            && !(channel.len() >= 2
-                && channel.chars().all(|c| c.is_ascii_alphanumeric())
-                && matches!(channel.as_bytes()[0], b'C' | b'G' | b'D'))
-        {
+        let channel_ok = channel.len() >= 2
+            && channel.chars().all(|c| c.is_ascii_alphanumeric())
+            && matches!(channel.as_bytes()[0], b'C' | b'G' | b'D');
+        if !channel.is_empty() && !channel_ok {
             return Err(Error::invalid(
                 "channel_id",
                 "a Slack channel id looks like C0123ABCD (open the channel's details to copy it)",

@@ -170,7 +170,8 @@ impl App {
             }
         }
         let url = setup.workflows_url.trim();
-        if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+        let is_http = url.starts_with("https://") || url.starts_with("http://");
+        if !url.is_empty() && !is_http {
             return Err(Error::invalid("workflows_url", "the Workflows URL starts with https://"));
         }
         let now = now_ms();
