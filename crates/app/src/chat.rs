@@ -383,3 +383,39 @@ pub(crate) struct Announcement {
     pub unit: String,
     pub url: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_of_the_recognition_rules_says_what_to_fix() {
+        let codes = [
+            ("no_recipients", "Mention the people"),
+            ("too_many_recipients", "Split them"),
+            ("unknown_recipient", "mention list"),
+            ("self_recognition", "someone else"),
+            ("recipient_inactive", "Leave them out"),
+            ("recipient_may_not_receive", "Leave them out"),
+            ("unknown_value", "values listed"),
+            ("value_archived", "values listed"),
+            ("value_required", "#value"),
+            ("insufficient_allowance", "fewer points"),
+            ("points_over_maximum", "Lower the +N"),
+            ("recipient_monthly_cap", "fewer points this month"),
+            ("zero_points_not_allowed", "Add points"),
+            ("may_not_give", "no +N"),
+            ("message_empty", "Say what they did"),
+            ("message_too_long", "Shorten"),
+            ("member_inactive", "reactivate"),
+        ];
+        for (code, fix) in codes {
+            let text = refusal_text(&Error::invalid("points", "the rule said no").with_code(code));
+            assert!(text.starts_with(":warning: The rule said no. "), "{code}: {text}");
+            assert!(text.contains(fix), "{code}: {text}");
+        }
+        // A message that already says the fix is not repeated.
+        let e = Error::invalid("values", "pick one. Add a #value tag, like #teamwork.").with_code("value_required");
+        assert_eq!(refusal_text(&e), ":warning: Pick one. Add a #value tag, like #teamwork.");
+    }
+}

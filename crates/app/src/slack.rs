@@ -30,6 +30,8 @@ const STATE_TTL_MS: i64 = 10 * 60 * 1000;
 const INSTALL_PURPOSE: &str = "slack_install";
 /// The scopes the bot asks for at install.
 pub const BOT_SCOPES: &str = "commands,chat:write,chat:write.public,users:read,users:read.email,reactions:read";
+/// Slack errors about the request's data, not the integration's health.
+const BENIGN_ERRORS: &[&str] = &[": user_not_found", ": users_not_found"];
 /// The shortcut's and the modal's callback id.
 pub const GIVE_CALLBACK: &str = "give_recognition";
 
@@ -259,7 +261,8 @@ impl App {
             .map_err(|e| e.message)?;
         let result = self.slack_api(Some(&token), method, json, form);
         let now = now_ms();
-        let error = result.as_ref().err().map(String::as_str);
+        // Someone mentioning an unknown user is not the integration failing.
+        let error = result.as_ref().err().map(String::as_str).filter(|e| !BENIGN_ERRORS.iter().any(|b| e.ends_with(b)));
         if let Err(e) = self.store.write(|tx| tx.set_slack_status(&install.org_id, error, now)) {
             tracing::warn!(error = %e, "cannot record the Slack status");
         }

@@ -466,7 +466,9 @@ pub fn reply_body(reply: &ChatReply) -> Value {
         let md = format!("[{}]({})", &text[bar + 1..end], &text[s + 1..bar]);
         text.replace_range(s..=end, &md);
     }
-    json!({"type": "message", "text": text.replace(":warning:", "⚠️")})
+    // Slack's `*bold*` is Teams' `**bold**`.
+    let text = text.replace(":warning:", "⚠️").replace('*', "**");
+    json!({"type": "message", "text": text})
 }
 
 #[cfg(test)]
@@ -529,7 +531,7 @@ mod tests {
 
     #[test]
     fn replies_use_markdown_links() {
-        let r = ChatReply::info("done <http://x/feed|See it>");
-        assert_eq!(reply_body(&r)["text"], "done [See it](http://x/feed)");
+        let r = ChatReply::info("*done* <http://x/feed|See it>");
+        assert_eq!(reply_body(&r)["text"], "**done** [See it](http://x/feed)");
     }
 }
