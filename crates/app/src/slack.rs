@@ -119,6 +119,8 @@ pub struct SlashCommand {
     pub response_url: String,
     pub trigger_id: String,
     pub channel_id: String,
+    /// Slack's periodic certificate check (`ssl_check=1`): answered 200, nothing run.
+    pub ssl_check: String,
 }
 
 /// What the interactivity endpoint answers.

@@ -228,6 +228,8 @@ fn requests_are_verified_before_they_are_read(db: &TestDb) {
     s.t.send(signed_at("/integrations/slack/interactivity", ct, b"payload=%7Bnope", now_secs(), &[]))
         .problem(400, "bad_request");
     s.t.send(signed_at(path, ct, b"text=hello", now_secs(), &[])).problem(400, "bad_request");
+    // Slack's certificate check is answered without running anything.
+    assert_eq!(s.t.send(signed_at(path, ct, b"ssl_check=1&token=x", now_secs(), &[])).status.as_u16(), 200);
 }
 
 fn url_verification_answers_the_challenge(db: &TestDb) {
@@ -630,6 +632,21 @@ fn the_admin_page_saves_settings_and_shows_errors_beside_fields(db: &TestDb) {
         s.t.get(&s.owner.auth, "/feed").text().contains("href=\"/admin/integrations/slack\""),
         "in the admin navigation"
     );
+    // Without a channel, the test message asks for one beside the field.
+    post(format!("csrf={csrf}&channel_id=&reaction_points=1&reaction_emoji="));
+    let test = s.t.request(
+        Method::POST,
+        "/admin/integrations/slack/test",
+        &s.owner.auth,
+        Some("application/x-www-form-urlencoded"),
+        format!("csrf={csrf}").into_bytes(),
+    );
+    assert_eq!(test.status.as_u16(), 422);
+    assert!(test.text().contains("id=\"channel_id-error\""), "{}", test.text());
+    // A forged form (no CSRF token) changes nothing.
+    let forged = post("channel_id=C0EVIL&reaction_points=1".to_string());
+    assert_eq!(forged.status.as_u16(), 403);
+    assert_eq!(s.t.app.store.read(|tx| tx.slack_install(&s.owner.org_id)).unwrap().unwrap().channel_id, "");
 }
 
 plaudit_store::backend_tests! {

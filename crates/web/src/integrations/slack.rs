@@ -98,6 +98,9 @@ pub async fn commands(State(state): State<AppState>, headers: HeaderMap, body: B
     let Ok(cmd) = serde_urlencoded::from_bytes::<SlashCommand>(&body) else {
         return bad_request("the body is not a slash command form");
     };
+    if cmd.ssl_check == "1" {
+        return StatusCode::OK.into_response();
+    }
     if cmd.team_id.is_empty() || cmd.user_id.is_empty() {
         return bad_request("the slash command has no team_id or user_id");
     }

@@ -81,6 +81,16 @@ fn status_block(last_ok: Option<i64>, last_error: Option<&str>, last_error_at: O
     }
 }
 
+/// A failed test message: beside the setting that is missing (422), or
+/// what the other service answered (502).
+fn test_failure(e: &plaudit_domain::Error, field: &str) -> (FormError, StatusCode) {
+    if e.kind == plaudit_domain::ErrorKind::Validation {
+        (FormError::from_error(e, &[(field, field)]), StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        (FormError::general(format!("The test message failed: {}", e.message)), StatusCode::BAD_GATEWAY)
+    }
+}
+
 // ---------------------------------------------------------------- Slack
 
 fn slack_page(
@@ -234,20 +244,8 @@ pub async fn slack_test(
                 Ok(s) => s,
                 Err(r) => return r,
             };
-            let fe = FormError::from_error(&e, &[("channel_id", "channel_id")]);
-            let fe = if fe.field.is_none() {
-                FormError::general(format!("The test message failed: {}", e.message))
-            } else {
-                fe
-            };
-            slack_page(
-                &caller,
-                status.as_ref(),
-                &slack_form_of(status.as_ref()),
-                Some(&fe),
-                "",
-                StatusCode::BAD_GATEWAY,
-            )
+            let (fe, code) = test_failure(&e, "channel_id");
+            slack_page(&caller, status.as_ref(), &slack_form_of(status.as_ref()), Some(&fe), "", code)
         }
     }
 }
@@ -399,12 +397,7 @@ pub async fn teams_test(
                 Ok(s) => s,
                 Err(r) => return r,
             };
-            let fe = FormError::from_error(&e, &[("workflows_url", "workflows_url")]);
-            let fe = if fe.field.is_none() {
-                FormError::general(format!("The test message failed: {}", e.message))
-            } else {
-                fe
-            };
+            let (fe, code) = test_failure(&e, "workflows_url");
             teams_page(
                 &state.app.teams_webhook_url(&caller.org),
                 &caller,
@@ -412,7 +405,7 @@ pub async fn teams_test(
                 &TeamsForm::default(),
                 Some(&fe),
                 "",
-                StatusCode::BAD_GATEWAY,
+                code,
             )
         }
     }
