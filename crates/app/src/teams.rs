@@ -314,8 +314,16 @@ impl App {
             Ok(c) => c,
             Err(e) => return ChatReply::refused(&e),
         };
-        if command == Command::Link {
-            return self.teams_link_start(org, from, activity["from"]["name"].as_str().unwrap_or(""));
+        match command {
+            Command::Link => return self.teams_link_start(org, from, activity["from"]["name"].as_str().unwrap_or("")),
+            // Help works before the account is linked.
+            Command::Help => {
+                return ChatReply::info(format!(
+                    "{}\n*Link your account (once):* `@Plaudit link`",
+                    chat::help_text("@Plaudit", &org.currency.name_plural)
+                ))
+            }
+            _ => {}
         }
         let giver = self.store.read(|tx| {
             let Some(id) = tx.chat_identity(&org.id, PROVIDER, from)? else { return Ok(None) };

@@ -152,6 +152,7 @@ fn the_webhook_is_verified_before_it_is_read(db: &TestDb) {
 fn mentions_resolve_by_entity_id_and_retries_give_once(db: &TestDb) {
     let s = setup(db);
     // Not linked yet.
+    assert!(s.say(&activity("h0", "29:owner", "help", &[])).contains("@Plaudit link"), "help before linking");
     let reply = s.say(&activity("a0", "29:owner", "<at>Ana Lima</at> +5 for the fix", &[("29:ana", "Ana Lima")]));
     assert!(reply.contains("not linked to Plaudit yet"), "{reply}");
     s.link("29:owner", &s.owner.auth);
