@@ -671,6 +671,10 @@ impl App {
                 let team = body["team_id"].as_str().unwrap_or("");
                 let event_id = body["event_id"].as_str().unwrap_or("");
                 let event = &body["event"];
+                if matches!(event["type"].as_str(), Some("app_uninstalled") | Some("tokens_revoked")) {
+                    self.slack_uninstalled(team);
+                    return (None, None);
+                }
                 if event["type"].as_str() == Some("reaction_added") && !event_id.is_empty() {
                     if let Some(reply) = self.slack_reaction(team, event_id, event) {
                         if let crate::chat::Outcome::Refused { code, .. } = reply.outcome {
@@ -682,6 +686,22 @@ impl App {
                 (None, None)
             }
             _ => (None, None),
+        }
+    }
+
+    /// Slack says the app is gone from the workspace: the admin page shows
+    /// it as the last error (the link stays, so a reinstall keeps settings).
+    fn slack_uninstalled(&self, team_id: &str) {
+        let now = now_ms();
+        let result = self.store.write(|tx| {
+            if let Some(i) = tx.slack_install_by_team(team_id)? {
+                let why = "the app was uninstalled from Slack or its token revoked; reinstall with Add to Slack";
+                tx.set_slack_status(&i.org_id, Some(why), now)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot record an uninstall");
         }
     }
 

@@ -471,6 +471,47 @@ fn the_shortcut_opens_a_modal_whose_errors_show_under_the_fields(db: &TestDb) {
     s.interact(&submission("V1", &["U0ANA", "U0LI"], "5", "for pairing")).ok(200);
     assert_eq!((s.earned(&s.ana), s.earned(&s.li), s.posts()), (5, 5, 1));
     s.fake.wait_for("/chat.postMessage", 1);
+
+    // With company values, the modal offers them and a pick is kept.
+    let value =
+        s.t.app
+            .create_value(
+                &s.t.caller(&s.owner.auth),
+                plaudit_app::values::NewValue {
+                    name: "Ownership".into(),
+                    emoji: "🦉".into(),
+                    description: String::new(),
+                    position: None,
+                },
+            )
+            .unwrap();
+    // The message shortcut starts with the message's author picked.
+    s.interact(&json!({"type": "message_action", "callback_id": "give_recognition", "trigger_id": "tr2",
+        "team": {"id": TEAM}, "user": {"id": "U0OWNER"}, "message": {"user": "U0LI", "text": "shipped"}}))
+        .ok(200);
+    let opened = s.fake.wait_for("/views.open", 2)[1].json();
+    let blocks = opened["view"]["blocks"].as_array().unwrap();
+    assert_eq!(blocks[0]["element"]["initial_users"], json!(["U0LI"]));
+    assert_eq!(blocks[2]["block_id"], "values");
+    assert_eq!(blocks[2]["element"]["options"][0]["value"], value.id.as_str());
+    let mut picked = submission("V2", &["U0LI"], "2", "for owning it");
+    picked["view"]["state"]["values"]["values"] =
+        json!({"values": {"type": "multi_static_select", "selected_options": [{"value": value.id}]}});
+    assert_eq!(s.interact(&picked).ok(200)["response_action"], "clear");
+    assert_eq!(s.earned(&s.li), 7);
+    assert_eq!(s.feed()[0]["value_ids"], json!([value.id]));
+}
+
+fn an_uninstall_shows_on_the_admin_page(db: &TestDb) {
+    let s = setup(db);
+    s.event(
+        &json!({"type": "event_callback", "team_id": TEAM, "event_id": "EvU",
+        "event": {"type": "app_uninstalled"}}),
+        &[],
+    )
+    .ok(200);
+    let page = s.t.get(&s.owner.auth, "/admin/integrations/slack").text();
+    assert!(page.contains("the app was uninstalled from Slack"), "{page}");
 }
 
 // ---------------------------------------------------------------- posting
@@ -662,4 +703,5 @@ plaudit_store::backend_tests! {
     channel_posts_retry_on_429_and_record_ok_false,
     the_oauth_install_checks_its_state,
     the_admin_page_saves_settings_and_shows_errors_beside_fields,
+    an_uninstall_shows_on_the_admin_page,
 }
