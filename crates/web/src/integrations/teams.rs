@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use maud::html;
 use plaudit_app::teams::reply_body;
-use plaudit_domain::ErrorKind;
 use serde::Deserialize;
 
 /// `POST /integrations/teams/{org}/webhook`.
@@ -96,7 +95,6 @@ pub async fn link_confirm(
             };
             html_response(StatusCode::OK, page(Some(&caller), Nav::None, "Teams linked", body))
         }
-        Err(e) if e.kind == ErrorKind::Validation => error_page(Some(&caller), &e),
         Err(e) => error_page(Some(&caller), &e),
     }
 }
