@@ -4,12 +4,15 @@
 //! Handlers must tolerate running twice (a lease can expire mid-run).
 
 use crate::{now_ms, App};
-use plaudit_domain::events::{retry_delay_ms, Event};
+use plaudit_domain::events::{retry_delay_ms, Event, EventKind};
 use plaudit_domain::Result;
 use plaudit_store::Job;
 
 /// The job kind of a published event waiting to be fanned out.
 pub const EVENT_JOB: &str = "event";
+
+/// The job kind that posts a recognition to the chat channels.
+pub const ANNOUNCE_JOB: &str = "chat.announce";
 
 /// How long a claimed job is held before another instance may take it over.
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -84,6 +87,7 @@ impl App {
                 Err(e) => Outcome::Failed(format!("unreadable event: {e}")),
             },
             crate::webhooks::DELIVER_JOB => self.run_webhook_job(job, now),
+            ANNOUNCE_JOB => self.run_announce_job(job),
             other => Outcome::Failed(format!("unknown job kind {other:?}")),
         }
     }
@@ -115,7 +119,39 @@ impl App {
     fn fan_out(&self, event: &Event) -> Result<()> {
         tracing::debug!(event = %event.id, kind = event.kind.as_str(), "event published");
         self.fan_out_webhooks(event)?;
+        if event.kind == EventKind::RecognitionCreated {
+            self.queue_announcement(event)?;
+        }
         Ok(())
+    }
+
+    /// A new recognition goes to the org's Slack channel and Teams
+    /// Workflows URL, if either is set up, by its own job (posting may wait
+    /// on Slack's rate limits).
+    fn queue_announcement(&self, event: &Event) -> Result<()> {
+        let Some(id) = event.data["id"].as_str() else { return Ok(()) };
+        self.store.write(|tx| {
+            let slack = tx.slack_install(&event.org_id)?.is_some_and(|i| !i.channel_id.is_empty());
+            if slack || tx.teams_config(&event.org_id)?.is_some() {
+                let payload = serde_json::json!({"recognition_id": id}).to_string();
+                let key = format!("announce:{id}");
+                tx.enqueue_job(&event.org_id, ANNOUNCE_JOB, &payload, Some(&key), now_ms(), now_ms())?;
+            }
+            Ok(())
+        })
+    }
+
+    fn run_announce_job(&self, job: &Job) -> Outcome {
+        let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+        let Some(id) = payload["recognition_id"].as_str() else {
+            return Outcome::Failed("an announcement without a recognition".into());
+        };
+        match self.announce_recognition(&job.org_id, id) {
+            // Each integration's own failure is its last error on the admin page.
+            Ok(_) => Outcome::Done,
+            Err(e) if e.kind == plaudit_domain::ErrorKind::NotFound => Outcome::Done,
+            Err(e) => Outcome::Retry { error: e.to_string(), after_ms: None },
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod celebrations;
+pub mod chat;
 pub mod demo;
 pub mod directory_import;
 pub mod events;
@@ -16,7 +17,9 @@ pub mod outbound;
 pub mod recognition;
 pub mod rewards;
 pub mod secrets;
+pub mod slack;
 pub mod sso;
+pub mod teams;
 pub mod values;
 pub mod webhooks;
 
@@ -43,6 +46,8 @@ pub struct Config {
     /// Whether webhook endpoints may be on this machine or a private
     /// network (`PLAUDIT_WEBHOOKS_ALLOW_PRIVATE`; tests, on-premise installs).
     pub webhooks_allow_private: bool,
+    /// The Slack app's credentials and Web API base.
+    pub slack: slack::SlackConfig,
 }
 
 impl Default for Config {
@@ -54,6 +59,7 @@ impl Default for Config {
             secret_key: PROCESS_KEY.get_or_init(secrets::SecretKey::generate).clone(),
             public_url: "http://127.0.0.1:8080".to_string(),
             webhooks_allow_private: false,
+            slack: slack::SlackConfig::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Plaudit's rules. Nothing in this crate touches a database, a file or the
 //! network, so every rule can be unit-tested on its own.
 
+pub mod chat;
 pub mod directory;
 pub mod email;
 pub mod error;

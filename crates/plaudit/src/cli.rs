@@ -54,6 +54,22 @@ enum Command {
     Verify,
     /// Post today's work anniversaries and birthdays now (the server does it by itself).
     Celebrate,
+    /// The Slack app.
+    #[command(subcommand)]
+    Slack(SlackCommand),
+}
+
+#[derive(Subcommand)]
+enum SlackCommand {
+    /// Link a Slack workspace to an organisation by hand (installs without the OAuth flow).
+    Link {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        team_id: String,
+        #[arg(long)]
+        bot_token: String,
+    },
 }
 
 #[derive(Args)]
@@ -247,6 +263,16 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             println!("{} celebration(s) posted", app.run_celebrations()?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Slack(SlackCommand::Link { org, team_id, bot_token }) => {
+            // The bot token is sealed with the server's key, so open with it.
+            let app = cli.db.open_with_secrets(Config::default())?;
+            let install = app.slack_link(&org, &team_id, &bot_token)?;
+            println!(
+                "linked Slack workspace {} to {org}; choose the channel for posts on /admin/integrations/slack",
+                install.team_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { file } => {
             let store = Store::open(&cli.db.url())?;
             if file.exists() {
@@ -324,6 +350,7 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
         signup_enabled: !args.disable_signup,
         public_url: public_url.clone(),
         webhooks_allow_private: args.webhooks_allow_private,
+        slack: slack_config(),
         ..Config::default()
     };
     let app = db.open_with_secrets(config)?;
@@ -354,6 +381,19 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
             .map_err(|e| Error::internal(format!("server error: {e}")))
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Slack app's settings from `PLAUDIT_SLACK_*`.
+fn slack_config() -> plaudit_app::slack::SlackConfig {
+    let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let defaults = plaudit_app::slack::SlackConfig::default();
+    plaudit_app::slack::SlackConfig {
+        signing_secret: var("PLAUDIT_SLACK_SIGNING_SECRET"),
+        client_id: var("PLAUDIT_SLACK_CLIENT_ID"),
+        client_secret: var("PLAUDIT_SLACK_CLIENT_SECRET"),
+        api_url: var("PLAUDIT_SLACK_API_URL").map(|u| u.trim_end_matches('/').to_string()).unwrap_or(defaults.api_url),
+        authorize_url: var("PLAUDIT_SLACK_AUTHORIZE_URL").unwrap_or(defaults.authorize_url),
+    }
 }
 
 /// Background work: today's celebrations every 15 minutes (each is posted

@@ -8,6 +8,7 @@ pub mod testing;
 
 mod audit;
 mod auth;
+mod chat;
 mod jobs;
 mod ledger;
 mod members;
@@ -23,6 +24,7 @@ mod webhooks;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, LoginAttempt, SessionRecord};
+pub use chat::{IntegrationState, SlackInstall, TeamsConfig};
 pub use jobs::{Job, JobState};
 pub use ledger::{AccountCheck, Allowance, LedgerEntry};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_webhooks.sql"),
         include_str!("../migrations/postgres/0009_webhooks.sql"),
     ),
+    (
+        "0006_chat",
+        include_str!("../migrations/sqlite/0006_chat.sql"),
+        include_str!("../migrations/postgres/0006_chat.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {

@@ -350,6 +350,8 @@ fn kpis_across_dst_replace_same_date_and_drive_key_results(db: &TestDb) {
         (kr["start"].as_i64(), kr["current"].as_i64(), kr["kpi_id"].as_str()),
         (Some(500), Some(500), Some(kpi_id.as_str()))
     );
+    // Times are in milliseconds: let one pass, so the change's time differs.
+    std::thread::sleep(std::time::Duration::from_millis(3));
     let r = t
         .post(
             o.admin(),

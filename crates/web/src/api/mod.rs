@@ -2,6 +2,7 @@
 
 mod account;
 mod directory;
+mod integrations;
 pub mod json;
 pub mod okrs;
 pub mod openapi;
@@ -78,5 +79,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/redemptions/{id}/decline", post(rewards::decline))
         .route("/api/v1/redemptions/{id}/cancel", post(rewards::cancel))
         .route("/api/v1/billing/statements/{month}", get(rewards::get_statement))
+        .route(
+            "/api/v1/integrations/teams",
+            put(integrations::put_teams).get(integrations::get_teams).delete(integrations::delete_teams),
+        )
         .fallback(system::not_found)
 }

@@ -7,6 +7,16 @@ use serde_json::{json, Map, Value};
 pub type RouteDoc = (&'static str, &'static str, &'static str, Option<&'static str>, u16, Option<&'static str>);
 
 pub const ROUTES: &[RouteDoc] = &[
+    (
+        "put",
+        "/api/v1/integrations/teams",
+        "Store the Teams outgoing webhook's security token and the channel's Workflows URL (admins)",
+        Some("TeamsSetup"),
+        200,
+        Some("TeamsStatus"),
+    ),
+    ("get", "/api/v1/integrations/teams", "The Teams integration's status (admins)", None, 200, Some("TeamsStatus")),
+    ("delete", "/api/v1/integrations/teams", "Disconnect Teams (admins)", None, 204, None),
     ("get", "/api/v1/openapi.json", "This document", None, 200, None),
     (
         "post",
@@ -580,6 +590,15 @@ fn base_schemas() -> Value {
             ("note", nullable("string")), ("reason", nullable("string")),
             ("face_value_minor", nullable("integer")), ("currency", nullable("string")),
             ("created_at", string()), ("updated_at", string()), ("fulfilled_at", nullable("string")),
+        ]),
+        "TeamsSetup": object(&["security_token"], &[
+            ("security_token", json!({"type": "string", "description": "base64, from Teams' outgoing-webhook setup"})),
+            ("workflows_url", json!({"type": "string", "description": "the channel's Workflows webhook URL, for posts"})),
+        ]),
+        "TeamsStatus": object(&["configured"], &[
+            ("configured", json!({"type": "boolean"})), ("webhook_url", string()),
+            ("workflows_url_set", json!({"type": "boolean"})), ("workflows_host", string()),
+            ("last_error", nullable("string")), ("last_error_at", nullable("string")), ("last_ok_at", nullable("string")),
         ]),
         "FulfilRequest": object(&[], &[("code", nullable("string")), ("note", nullable("string"))]),
         "DeclineRequest": object(&["reason"], &[("reason", json!({"type": "string", "minLength": 1, "maxLength": 500}))]),

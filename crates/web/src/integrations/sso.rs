@@ -266,7 +266,7 @@ fn admin_page(
             }
         }
     };
-    page(Some(caller), Nav::Sso, "Single sign-on", body)
+    page(Some(caller), Nav::Integrations, "Single sign-on", body)
 }
 
 async fn show(

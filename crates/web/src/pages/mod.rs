@@ -18,6 +18,7 @@ mod account;
 mod admin;
 mod assets;
 mod directory;
+mod integrations;
 pub(crate) mod layout;
 mod okrs;
 mod recognition;
@@ -94,6 +95,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/integrations/webhooks/{id}/rotate", post(webhooks::rotate))
         .route("/admin/integrations/webhooks/{id}/delete", post(webhooks::delete))
         .route("/admin/integrations/webhook_deliveries/{id}/redeliver", post(webhooks::redeliver))
+        .route("/admin/integrations/slack", get(integrations::slack))
+        .route("/admin/integrations/slack/settings", post(integrations::slack_save))
+        .route("/admin/integrations/slack/test", post(integrations::slack_test))
+        .route("/admin/integrations/slack/disconnect", post(integrations::slack_disconnect))
+        .route("/admin/integrations/teams", get(integrations::teams).post(integrations::teams_save))
+        .route("/admin/integrations/teams/test", post(integrations::teams_test))
+        .route("/admin/integrations/teams/disconnect", post(integrations::teams_disconnect))
         .route("/assets/{file}", get(assets::serve))
 }
 

@@ -23,6 +23,9 @@ use tower::ServiceExt;
 /// Points fixtures: members with tokens, snapshots of every balance (see points.rs).
 pub mod points;
 
+/// A fake HTTP service for outbound calls (Slack, Teams).
+pub mod fake_server;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 /// The directory of data/directory.csv (the same file the demo bundles).
