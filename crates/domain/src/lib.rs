@@ -11,6 +11,7 @@ pub mod period;
 pub mod points;
 pub mod recognition;
 pub mod rewards;
+pub mod scim;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Result};
