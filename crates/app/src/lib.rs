@@ -12,6 +12,7 @@ pub mod okrs;
 pub mod orgs;
 pub mod recognition;
 pub mod rewards;
+pub mod scim;
 pub mod secrets;
 pub mod values;
 

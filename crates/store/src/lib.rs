@@ -16,6 +16,7 @@ mod orgs;
 mod postgres;
 mod recognition;
 mod rewards;
+mod scim;
 mod sqlite;
 
 pub use audit::AuditEntry;
@@ -24,6 +25,7 @@ pub use ledger::{AccountCheck, Allowance, LedgerEntry};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
 pub use recognition::{FeedFilter, StoredAnswer};
 pub use rewards::RedemptionFilter;
+pub use scim::{scim_norm, ScimToken};
 
 use plaudit_domain::{Error, Result};
 use sql::{Conn, DbError, Dialect};

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_okrs.sql"),
         include_str!("../migrations/postgres/0004_okrs.sql"),
     ),
+    (
+        "0007_scim",
+        include_str!("../migrations/sqlite/0007_scim.sql"),
+        include_str!("../migrations/postgres/0007_scim.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {
