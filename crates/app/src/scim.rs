@@ -197,6 +197,17 @@ impl App {
         Ok((raw, token))
     }
 
+    /// The operator's way to make a token (`plaudit scim create-token`): made as an active owner.
+    pub fn operator_scim_token(&self, org_slug: &str, name: &str) -> Result<(String, ScimToken)> {
+        let (org, owner) = self.store.read(|tx| {
+            let org = tx.org_by_slug(org_slug.trim())?.ok_or_else(|| Error::not_found("organisation"))?;
+            let members = tx.list_members(&org.id, &MemberFilter::default(), None, i64::MAX / 2)?;
+            let owner = members.into_iter().find(|m| m.role == Role::Owner && m.is_active());
+            Ok((org, owner.ok_or_else(|| Error::not_found("active owner"))?))
+        })?;
+        self.create_scim_token(&self.caller_for(&org.id, &owner.id)?, name)
+    }
+
     pub fn list_scim_tokens(&self, caller: &Caller) -> Result<Vec<ScimToken>> {
         caller.require_admin()?;
         self.store.read(|tx| tx.list_scim_tokens(&caller.org.id))

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod http;
+pub mod integrations;
 pub mod pages;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
     let state = AppState { app, options: Arc::new(options), metrics };
     Router::new()
         .merge(api::routes())
+        .merge(integrations::routes())
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::count_requests))
         .layer(axum::middleware::from_fn(http::api_problems))
