@@ -517,7 +517,70 @@ fn groups_and_their_members(db: &TestDb) {
     assert!(s.t.get(&s.o.auth, &format!("/api/v1/members/{a}/groups")).ok(200)["items"].as_array().unwrap().is_empty());
 }
 
+fn form(t: &TestApp, auth: &Auth, path: &str, pairs: &[(&str, &str)]) -> Resp {
+    let body: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.bytes().map(|b| format!("%{b:02X}")).collect::<String>()))
+        .collect();
+    t.request(Method::POST, path, auth, Some("application/x-www-form-urlencoded"), body.join("&").into_bytes())
+}
+
+/// The text between `data-testid="scim-token">` and the next `<`.
+fn shown_token(html: &str) -> Option<String> {
+    let start = html.find("data-testid=\"scim-token\">")? + "data-testid=\"scim-token\">".len();
+    Some(html[start..].split('<').next()?.to_string())
+}
+
+fn admin_page_connects_creates_lists_and_revokes(db: &TestDb) {
+    let t = TestApp::new(db);
+    let o = t.signup("acme");
+    let page = t.get(&o.auth, "/admin/integrations/scim");
+    assert_eq!(page.status.as_u16(), 200);
+    let html = page.text();
+    assert!(html.contains("/scim/v2</code>"), "the base URL is shown");
+    assert!(html.contains("href=\"/admin/integrations/scim\""), "linked from the admin navigation");
+    assert!(html.contains("data-testid=\"no-scim-tokens\""));
+    assert!(t.get(&o.auth, "/feed").text().contains("href=\"/admin/integrations/scim\""));
+
+    // Members get a 403 page and no link.
+    let (_, member) = t.member_session(&o.auth, "acme", "mia@acme.example", "member");
+    assert_eq!(t.get(&member, "/admin/integrations/scim").status.as_u16(), 403);
+    assert!(!t.get(&member, "/feed").text().contains("/admin/integrations/scim"));
+
+    // Without the CSRF field nothing is made; a too-long name is shown beside the field.
+    let path = "/admin/integrations/scim/tokens";
+    assert_eq!(form(&t, &o.auth, path, &[("name", "Entra")]).status.as_u16(), 403);
+    let csrf = csrf_of(&o.auth);
+    let long = "x".repeat(101);
+    let bad = form(&t, &o.auth, path, &[("csrf", &csrf), ("name", &long)]);
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.text().contains("id=\"name-error\""), "{}", bad.text());
+    assert!(t.get(&o.auth, "/api/v1/scim_tokens").ok(200)["items"].as_array().unwrap().is_empty());
+
+    // Created: shown once, works, listed with its last use.
+    let made = form(&t, &o.auth, path, &[("csrf", &csrf), ("name", "Entra ID")]);
+    assert_eq!(made.status.as_u16(), 200);
+    let token = shown_token(&made.text()).expect("the new token is shown");
+    assert!(token.starts_with("plaudit_scim_"));
+    let again = t.get(&o.auth, "/admin/integrations/scim").text();
+    assert!(shown_token(&again).is_none() && !again.contains(&token), "shown only once");
+    assert!(again.contains("Entra ID") && again.contains(">never<"));
+    scim_ok(&send_with(&t, &token, Method::GET, "/scim/v2/Users", None), 200);
+    assert!(!t.get(&o.auth, "/admin/integrations/scim").text().contains(">never<"));
+
+    let id = t.get(&o.auth, "/api/v1/scim_tokens").ok(200)["items"][0]["id"].as_str().unwrap().to_string();
+    let revoke = format!("/admin/integrations/scim/tokens/{id}/revoke");
+    assert_eq!(form(&t, &member, &revoke, &[("csrf", &csrf_of(&member))]).status.as_u16(), 403);
+    assert_eq!(form(&t, &o.auth, &revoke, &[]).status.as_u16(), 403);
+    scim_ok(&send_with(&t, &token, Method::GET, "/scim/v2/Users", None), 200);
+    let done = form(&t, &o.auth, &revoke, &[("csrf", &csrf)]);
+    assert_eq!(done.status.as_u16(), 303);
+    scim_err(&send_with(&t, &token, Method::GET, "/scim/v2/Users", None), 401, None);
+    assert!(t.get(&o.auth, "/admin/integrations/scim?revoked=1").text().contains("Token revoked"));
+}
+
 backend_tests! {
+    admin_page_connects_creates_lists_and_revokes,
     tokens_are_admin_only_hashed_audited_and_revocable,
     create_get_list_filter_and_page,
     put_replaces_the_user,

@@ -20,6 +20,7 @@ pub enum Nav {
     Settings,
     Rewards,
     RewardsAdmin,
+    Integrations,
     None,
 }
 
@@ -61,6 +62,7 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                     @if c.member.role.is_admin() {
                                         li { a href="/admin/rewards" aria-current=[(current == Nav::RewardsAdmin).then_some("page")] { "Rewards admin" } }
                                         li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
+                                        li { a href="/admin/integrations/scim" aria-current=[(current == Nav::Integrations).then_some("page")] { "Integrations" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
                                     }
                                 }

@@ -11,6 +11,7 @@
 //! - `rewards`: the reward catalog, redeeming, my redemptions; the admin's catalog, fulfilment queue and statements
 //! - `okrs`: the cycle overview, objectives with their key results and check-ins, KPIs
 //! - `settings`: organisation settings
+//! - `scim`: the SCIM provisioning integration (base URL, tokens)
 //! - `assets`: the embedded stylesheet and script
 
 mod account;
@@ -21,6 +22,7 @@ mod layout;
 mod okrs;
 mod recognition;
 mod rewards;
+mod scim;
 mod settings;
 
 use crate::http::{blocking, clear_session_cookie, cookie, csrf_matches, SESSION_COOKIE};
@@ -84,6 +86,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/redemptions/{id}/fulfil", post(rewards::fulfil))
         .route("/admin/redemptions/{id}/decline", post(rewards::decline))
         .route("/admin/statements", get(rewards::statements))
+        .route(scim::PATH, get(scim::show))
+        .route("/admin/integrations/scim/tokens", post(scim::create_token))
+        .route("/admin/integrations/scim/tokens/{id}/revoke", post(scim::revoke_token))
         .route("/assets/{file}", get(assets::serve))
 }
 
