@@ -36,12 +36,12 @@ impl Directory {
         let mut members = tx.list_members(org_id, &MemberFilter::default(), None, i64::MAX / 2)?;
         // Creation order (ids are time-ordered), so pages stay put while members are added.
         members.sort_by(|a, b| a.id.cmp(&b.id));
-        let links = tx.scim_links(org_id)?.into_iter().map(|l| (l.member_id.clone(), l)).collect();
+        let links = link_map(tx, org_id)?;
         Ok(Directory { members, links, groups: tx.scim_groups(org_id)?, memberships: tx.scim_memberships(org_id)? })
     }
 
     fn hidden(&self, member_id: &str) -> bool {
-        self.links.get(member_id).is_some_and(|l| l.deleted_at.is_some())
+        deleted(&self.links, member_id)
     }
 
     fn groups_of(&self, member_id: &str) -> Vec<(String, String)> {
@@ -68,6 +68,16 @@ impl Directory {
     }
 }
 
+/// The organisation's SCIM identities by member id.
+fn link_map(tx: &mut Tx, org_id: &str) -> Result<HashMap<String, UserLink>> {
+    Ok(tx.scim_links(org_id)?.into_iter().map(|l| (l.member_id.clone(), l)).collect())
+}
+
+/// Whether the identity provider deleted this member's User.
+fn deleted(links: &HashMap<String, UserLink>, member_id: &str) -> bool {
+    links.get(member_id).is_some_and(|l| l.deleted_at.is_some())
+}
+
 fn user_not_found() -> Error {
     Error::not_found("User")
 }
@@ -90,12 +100,11 @@ fn render_user(tx: &mut Tx, org_id: &str, m: &Member, base: &str) -> Result<Valu
 }
 
 fn render_group(tx: &mut Tx, g: &Group, base: &str) -> Result<Value> {
-    let links: HashMap<String, UserLink> =
-        tx.scim_links(&g.org_id)?.into_iter().map(|l| (l.member_id.clone(), l)).collect();
+    let links = link_map(tx, &g.org_id)?;
     let ids: Vec<String> = tx
         .scim_memberships(&g.org_id)?
         .into_iter()
-        .filter(|(gid, m)| gid == &g.id && !links.get(m).is_some_and(|l| l.deleted_at.is_some()))
+        .filter(|(gid, m)| gid == &g.id && !deleted(&links, m))
         .map(|(_, m)| m)
         .collect();
     Ok(scim::group_json(g, &ids, base))
@@ -443,10 +452,10 @@ impl App {
             g.updated_at = now;
             tx.save_scim_group(&g)?;
             // Members the identity provider cannot see (deleted Users) stay in the group.
-            let links = tx.scim_links(&g.org_id)?;
+            let links = link_map(tx, &g.org_id)?;
             let mut ids = input.member_ids.clone();
             for (gid, m) in tx.scim_memberships(&g.org_id)? {
-                if gid == g.id && links.iter().any(|l| l.member_id == m && l.deleted_at.is_some()) && !ids.contains(&m) {
+                if gid == g.id && deleted(&links, &m) && !ids.contains(&m) {
                     ids.push(m);
                 }
             }

@@ -189,7 +189,10 @@ impl Tx<'_> {
     pub fn scim_group(&mut self, org_id: &str, id: &str) -> Result<Option<Group>> {
         let rows = self
             .conn
-            .query(&format!("SELECT {GROUP_COLUMNS} FROM scim_groups WHERE org_id = ?1 AND id = ?2"), params![org_id, id])
+            .query(
+                &format!("SELECT {GROUP_COLUMNS} FROM scim_groups WHERE org_id = ?1 AND id = ?2"),
+                params![org_id, id],
+            )
             .map_err(db)?;
         Ok(rows.first().map(group_from))
     }

@@ -109,14 +109,13 @@ fn tokens_are_admin_only_hashed_audited_and_revocable(db: &TestDb) {
     scim_ok(&s.get("/scim/v2/Users"), 200);
     let list = s.t.get(&s.o.auth, "/api/v1/scim_tokens").ok(200);
     assert!(list["items"][0]["last_used_at"].is_string());
-    let stored: Vec<String> = s
-        .t
-        .app
-        .store
-        .read(|tx| Ok(tx.scim_token_by_hash(&plaudit_app::auth::token_hash(&s.token))?.map(|t| t.id)))
-        .unwrap()
-        .into_iter()
-        .collect();
+    let stored: Vec<String> =
+        s.t.app
+            .store
+            .read(|tx| Ok(tx.scim_token_by_hash(&plaudit_app::auth::token_hash(&s.token))?.map(|t| t.id)))
+            .unwrap()
+            .into_iter()
+            .collect();
     assert_eq!(stored.len(), 1, "stored by its SHA-256");
     let audit = s.t.get(&s.o.auth, "/api/v1/audit_log").ok(200);
     assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "scim_token.created"));
@@ -124,10 +123,17 @@ fn tokens_are_admin_only_hashed_audited_and_revocable(db: &TestDb) {
     // No token, a wrong one, another scheme: 401 in SCIM's format.
     scim_err(&s.t.get(&Auth::None, "/scim/v2/Users"), 401, None);
     scim_err(&send_with(&s.t, "plaudit_scim_wrong", Method::GET, "/scim/v2/Users", None), 401, None);
-    let r = s.t.request(Method::GET, "/scim/v2/Users", &Auth::Session { cookie: String::new(), csrf: String::new() }, None, vec![]);
+    let r = s.t.request(
+        Method::GET,
+        "/scim/v2/Users",
+        &Auth::Session { cookie: String::new(), csrf: String::new() },
+        None,
+        vec![],
+    );
     scim_err(&r, 401, None);
     // An API token is not a SCIM token.
-    let api = s.t.post(&s.o.auth, "/api/v1/tokens", &json!({"name": "api"})).ok(201)["token"].as_str().unwrap().to_string();
+    let api =
+        s.t.post(&s.o.auth, "/api/v1/tokens", &json!({"name": "api"})).ok(201)["token"].as_str().unwrap().to_string();
     scim_err(&send_with(&s.t, &api, Method::GET, "/scim/v2/Users", None), 401, None);
 
     let id = list["items"][0]["id"].as_str().unwrap().to_string();
@@ -153,7 +159,14 @@ fn create_get_list_filter_and_page(db: &TestDb) {
     let m = s.member(id);
     assert_eq!(
         (&m["email"], &m["first_name"], &m["last_name"], &m["title"], &m["department"], &m["employee_id"]),
-        (&json!("Ana.Lima@acme.example"), &json!("Ana"), &json!("Lima"), &json!("Engineer"), &json!("R&D"), &json!("E1"))
+        (
+            &json!("Ana.Lima@acme.example"),
+            &json!("Ana"),
+            &json!("Lima"),
+            &json!("Engineer"),
+            &json!("R&D"),
+            &json!("E1")
+        )
     );
     assert_eq!(m["status"], "active");
     let got = scim_ok(&s.get(&format!("/scim/v2/Users/{id}")), 200);
@@ -175,7 +188,10 @@ fn create_get_list_filter_and_page(db: &TestDb) {
     // Everyone, the owner (not provisioned by SCIM) included, in creation order.
     let all = scim_ok(&s.get("/scim/v2/Users"), 200);
     assert_eq!(all["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]));
-    assert_eq!((all["totalResults"].as_u64(), all["itemsPerPage"].as_u64(), all["startIndex"].as_u64()), (Some(4), Some(4), Some(1)));
+    assert_eq!(
+        (all["totalResults"].as_u64(), all["itemsPerPage"].as_u64(), all["startIndex"].as_u64()),
+        (Some(4), Some(4), Some(1))
+    );
     assert_eq!(ids(&all)[0], s.o.owner_id);
     let f = |filter: &str| {
         let q: String = filter.bytes().map(|b| format!("%{b:02X}")).collect();
@@ -199,7 +215,10 @@ fn create_get_list_filter_and_page(db: &TestDb) {
 
     // Pages: 1-based startIndex, count, totalResults of everything.
     let p = scim_ok(&s.get("/scim/v2/Users?startIndex=2&count=2"), 200);
-    assert_eq!((p["totalResults"].as_u64(), p["itemsPerPage"].as_u64(), p["startIndex"].as_u64()), (Some(4), Some(2), Some(2)));
+    assert_eq!(
+        (p["totalResults"].as_u64(), p["itemsPerPage"].as_u64(), p["startIndex"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
     assert_eq!(ids(&p), ids(&all)[1..3]);
     let p = scim_ok(&s.get("/scim/v2/Users?startIndex=4&count=10"), 200);
     assert_eq!(ids(&p), ids(&all)[3..]);
@@ -220,11 +239,21 @@ fn create_get_list_filter_and_page(db: &TestDb) {
     // Unknown ids and paths are SCIM 404s; bad JSON is invalidSyntax.
     scim_err(&s.get("/scim/v2/Users/00000000-0000-7000-8000-000000000000"), 404, None);
     scim_err(&s.get("/scim/v2/Nope"), 404, None);
-    let r = s.t.request(Method::POST, "/scim/v2/Users", &Auth::Bearer(s.token.clone()), Some("application/scim+json"), b"{nope".to_vec());
+    let r = s.t.request(
+        Method::POST,
+        "/scim/v2/Users",
+        &Auth::Bearer(s.token.clone()),
+        Some("application/scim+json"),
+        b"{nope".to_vec(),
+    );
     scim_err(&r, 400, Some("invalidSyntax"));
     scim_err(&s.post("/scim/v2/Users", &json!({"displayName": "no user name"})), 400, Some("invalidValue"));
     scim_err(&s.post("/scim/v2/Users", &json!({"userName": "not-an-email"})), 400, Some("invalidValue"));
-    scim_err(&s.post("/scim/v2/Users", &json!({"userName": "x@acme.example", ENT: {"manager": "nobody"}})), 400, Some("invalidValue"));
+    scim_err(
+        &s.post("/scim/v2/Users", &json!({"userName": "x@acme.example", ENT: {"manager": "nobody"}})),
+        400,
+        Some("invalidValue"),
+    );
     assert_eq!(s.t.stored_members(&s.o.org_id).len(), 4, "refusals created nobody");
 
     // Discovery.
@@ -242,7 +271,10 @@ fn create_get_list_filter_and_page(db: &TestDb) {
 
 fn put_replaces_the_user(db: &TestDb) {
     let s = Scim::new(db, "acme");
-    let u = s.user("ana@acme.example", json!({"title": "Engineer", "name": {"givenName": "Ana"}, ENT: {"department": "R&D"}}));
+    let u = s.user(
+        "ana@acme.example",
+        json!({"title": "Engineer", "name": {"givenName": "Ana"}, ENT: {"department": "R&D"}}),
+    );
     let id = u["id"].as_str().unwrap();
     let put = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ana.lima@acme.example",
         "displayName": "Ana L.", "name": {"familyName": "Lima"}, "externalId": "42", "active": true});
@@ -251,7 +283,10 @@ fn put_replaces_the_user(db: &TestDb) {
     assert_eq!(out["name"], json!({"familyName": "Lima"}));
     assert!(out.get("title").is_none() && out.get(ENT).is_none(), "left out means cleared: {out}");
     let m = s.member(id);
-    assert_eq!((&m["email"], &m["title"], &m["department"], &m["first_name"]), (&json!("ana.lima@acme.example"), &json!(""), &json!(""), &json!("")));
+    assert_eq!(
+        (&m["email"], &m["title"], &m["department"], &m["first_name"]),
+        (&json!("ana.lima@acme.example"), &json!(""), &json!(""), &json!(""))
+    );
     scim_err(&s.send(Method::PUT, "/scim/v2/Users/00000000-0000-7000-8000-000000000000", Some(&put)), 404, None);
 }
 
@@ -261,14 +296,17 @@ fn patch_in_the_rfc_form(db: &TestDb) {
     let u = s.user("ana@acme.example", json!({"name": {"givenName": "Ana", "familyName": "Lima"}}));
     let path = format!("/scim/v2/Users/{}", u["id"].as_str().unwrap());
     let out = scim_ok(
-        &s.patch(&path, json!([
-            {"op": "replace", "path": "displayName", "value": "Ana L."},
-            {"op": "add", "path": "title", "value": "Lead"},
-            {"op": "replace", "path": "name.familyName", "value": "Lima-Souza"},
-            {"op": "add", "path": format!("{ENT}:manager"), "value": {"value": boss["id"]}},
-            {"op": "add", "path": format!("{ENT}:department"), "value": "Sales"},
-            {"op": "add", "path": "emails", "value": [{"value": "ana@home.example", "type": "home"}]},
-        ])),
+        &s.patch(
+            &path,
+            json!([
+                {"op": "replace", "path": "displayName", "value": "Ana L."},
+                {"op": "add", "path": "title", "value": "Lead"},
+                {"op": "replace", "path": "name.familyName", "value": "Lima-Souza"},
+                {"op": "add", "path": format!("{ENT}:manager"), "value": {"value": boss["id"]}},
+                {"op": "add", "path": format!("{ENT}:department"), "value": "Sales"},
+                {"op": "add", "path": "emails", "value": [{"value": "ana@home.example", "type": "home"}]},
+            ]),
+        ),
         200,
     );
     assert_eq!(out["displayName"], "Ana L.");
@@ -276,13 +314,19 @@ fn patch_in_the_rfc_form(db: &TestDb) {
     assert_eq!(out[ENT]["manager"]["value"], boss["id"]);
     assert_eq!(out["emails"].as_array().unwrap().len(), 2);
     let m = s.member(u["id"].as_str().unwrap());
-    assert_eq!((&m["title"], &m["department"], &m["manager_id"], &m["email"]), (&json!("Lead"), &json!("Sales"), &boss["id"], &json!("ana@acme.example")));
+    assert_eq!(
+        (&m["title"], &m["department"], &m["manager_id"], &m["email"]),
+        (&json!("Lead"), &json!("Sales"), &boss["id"], &json!("ana@acme.example"))
+    );
     let out = scim_ok(
-        &s.patch(&path, json!([
-            {"op": "remove", "path": "title"},
-            {"op": "remove", "path": "emails[type eq \"home\"]"},
-            {"op": "remove", "path": format!("{ENT}:manager")},
-        ])),
+        &s.patch(
+            &path,
+            json!([
+                {"op": "remove", "path": "title"},
+                {"op": "remove", "path": "emails[type eq \"home\"]"},
+                {"op": "remove", "path": format!("{ENT}:manager")},
+            ]),
+        ),
         200,
     );
     assert!(out.get("title").is_none() && out[ENT].get("manager").is_none());
@@ -293,9 +337,21 @@ fn patch_in_the_rfc_form(db: &TestDb) {
     let before = scim_ok(&s.get(&path), 200);
     scim_err(&s.patch(&path, json!([{"op": "remove"}])), 400, Some("noTarget"));
     scim_err(&s.patch(&path, json!([{"op": "move", "path": "title"}])), 400, Some("invalidSyntax"));
-    scim_err(&s.patch(&path, json!([{"op": "replace", "path": "emails[type eq", "value": "x"}])), 400, Some("invalidPath"));
-    scim_err(&s.patch(&path, json!([{"op": "replace", "path": "active", "value": "perhaps"}])), 400, Some("invalidValue"));
-    scim_err(&s.patch(&path, json!([{"op": "replace", "path": format!("{ENT}:manager"), "value": u["id"]}])), 400, Some("invalidValue"));
+    scim_err(
+        &s.patch(&path, json!([{"op": "replace", "path": "emails[type eq", "value": "x"}])),
+        400,
+        Some("invalidPath"),
+    );
+    scim_err(
+        &s.patch(&path, json!([{"op": "replace", "path": "active", "value": "perhaps"}])),
+        400,
+        Some("invalidValue"),
+    );
+    scim_err(
+        &s.patch(&path, json!([{"op": "replace", "path": format!("{ENT}:manager"), "value": u["id"]}])),
+        400,
+        Some("invalidValue"),
+    );
     assert_eq!(scim_ok(&s.get(&path), 200), before);
 }
 
@@ -312,16 +368,22 @@ fn patch_in_entra_forms(db: &TestDb) {
 
     // Path-less Replace with dotted and URN keys; booleans as strings.
     let out = scim_ok(
-        &s.patch(&path, json!([{"op": "Replace", "value": {
-            "name.givenName": "Anna", "displayName": "Anna Lima", "title": "Staff engineer",
-            format!("{ENT}:department"): "Platform", format!("{ENT}:employeeNumber"): "E-9",
-            "active": "True",
-        }}])),
+        &s.patch(
+            &path,
+            json!([{"op": "Replace", "value": {
+                "name.givenName": "Anna", "displayName": "Anna Lima", "title": "Staff engineer",
+                format!("{ENT}:department"): "Platform", format!("{ENT}:employeeNumber"): "E-9",
+                "active": "True",
+            }}]),
+        ),
         200,
     );
     assert_eq!(out["name"], json!({"givenName": "Anna", "familyName": "Lima"}));
     let m = s.member(id);
-    assert_eq!((&m["first_name"], &m["title"], &m["department"], &m["employee_id"]), (&json!("Anna"), &json!("Staff engineer"), &json!("Platform"), &json!("E-9")));
+    assert_eq!(
+        (&m["first_name"], &m["title"], &m["department"], &m["employee_id"]),
+        (&json!("Anna"), &json!("Staff engineer"), &json!("Platform"), &json!("E-9"))
+    );
 
     // emails[type eq "work"].value, capitalised Add; the work address follows userName only when that is no address.
     let out = scim_ok(
@@ -336,7 +398,10 @@ fn patch_in_entra_forms(db: &TestDb) {
     // Manager as a plain string, then as {value}, then removed.
     scim_ok(&s.patch(&path, json!([{"op": "Add", "path": format!("{ENT}:manager"), "value": boss["id"]}])), 200);
     assert_eq!(s.member(id)["manager_id"], boss["id"]);
-    scim_ok(&s.patch(&path, json!([{"op": "Replace", "path": format!("{ENT}:manager"), "value": {"value": boss2["id"]}}])), 200);
+    scim_ok(
+        &s.patch(&path, json!([{"op": "Replace", "path": format!("{ENT}:manager"), "value": {"value": boss2["id"]}}])),
+        200,
+    );
     assert_eq!(s.member(id)["manager_id"], boss2["id"]);
     scim_ok(&s.patch(&path, json!([{"op": "Remove", "path": format!("{ENT}:manager")}])), 200);
     assert!(s.member(id)["manager_id"].is_null());
@@ -365,8 +430,16 @@ fn user_names_are_unique_in_any_letter_case(db: &TestDb) {
     // Renaming onto a taken userName is refused as well.
     let bo = s.user("bo@acme.example", json!({}));
     let path = format!("/scim/v2/Users/{}", bo["id"].as_str().unwrap());
-    scim_err(&s.patch(&path, json!([{"op": "replace", "path": "userName", "value": "ANA@acme.example"}])), 409, Some("uniqueness"));
-    scim_err(&s.patch(&path, json!([{"op": "replace", "path": "userName", "value": "Login-7"}])), 409, Some("uniqueness"));
+    scim_err(
+        &s.patch(&path, json!([{"op": "replace", "path": "userName", "value": "ANA@acme.example"}])),
+        409,
+        Some("uniqueness"),
+    );
+    scim_err(
+        &s.patch(&path, json!([{"op": "replace", "path": "userName", "value": "Login-7"}])),
+        409,
+        Some("uniqueness"),
+    );
     assert_eq!(scim_ok(&s.get(&path), 200)["userName"], "bo@acme.example");
     assert_eq!(s.t.stored_members(&s.o.org_id).len(), 4);
 }
@@ -379,7 +452,8 @@ fn deactivation_keeps_balance_and_history_and_ends_sessions(db: &TestDb) {
     let session = s.t.sign_in("acme", "ana@acme.example", PASSWORD);
     let (bob_id, bob) = s.t.member_session(&s.o.auth, "acme", "bob@acme.example", "member");
     s.t.post(&bob, "/api/v1/recognitions", &json!({"recipients": [id], "points": 7, "message": "thanks"})).ok(201);
-    s.t.post(&session, "/api/v1/recognitions", &json!({"recipients": [bob_id], "points": 3, "message": "back"})).ok(201);
+    s.t.post(&session, "/api/v1/recognitions", &json!({"recipients": [bob_id], "points": 3, "message": "back"}))
+        .ok(201);
     let balance = s.t.get(&s.o.auth, &format!("/api/v1/members/{id}/balance")).ok(200);
     assert_eq!(balance["earned"]["balance"], 7);
 
@@ -388,7 +462,8 @@ fn deactivation_keeps_balance_and_history_and_ends_sessions(db: &TestDb) {
     // Sessions ended, no sign-in, no giving, no receiving.
     s.t.get(&session, "/api/v1/me").problem(401, "unauthenticated");
     s.t.sign_in_raw("acme", "ana@acme.example", PASSWORD).problem(403, "member_inactive");
-    s.t.post(&bob, "/api/v1/recognitions", &json!({"recipients": [id], "points": 1, "message": "x"})).problem(422, "recipient_inactive");
+    s.t.post(&bob, "/api/v1/recognitions", &json!({"recipients": [id], "points": 1, "message": "x"}))
+        .problem(422, "recipient_inactive");
     assert_eq!(scim_ok(&s.get(&path), 200)["active"], false);
 
     // Reactivated: balance and history as they were.
@@ -418,14 +493,27 @@ fn free_plan_limit_holds(db: &TestDb) {
     for i in 1..50 {
         t.add_member(&o.auth, &format!("m{i}@tiny.example"), json!({}));
     }
-    let r = send_with(&t, &token, Method::POST, "/scim/v2/Users", Some(&json!({"userName": "one-too-many@tiny.example"})));
+    let r =
+        send_with(&t, &token, Method::POST, "/scim/v2/Users", Some(&json!({"userName": "one-too-many@tiny.example"})));
     let e = scim_err(&r, 403, None);
     assert!(e["detail"].as_str().unwrap().contains("50"), "{e}");
     // Inactive users may still be provisioned.
-    let r = send_with(&t, &token, Method::POST, "/scim/v2/Users", Some(&json!({"userName": "later@tiny.example", "active": false})));
+    let r = send_with(
+        &t,
+        &token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(&json!({"userName": "later@tiny.example", "active": false})),
+    );
     let later = scim_ok(&r, 201);
     let path = format!("/scim/v2/Users/{}", later["id"].as_str().unwrap());
-    let r = send_with(&t, &token, Method::PATCH, &path, Some(&json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": true}]})));
+    let r = send_with(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        Some(&json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": true}]})),
+    );
     scim_err(&r, 403, None);
     assert_eq!(t.stored_members(&o.org_id).iter().filter(|m| m.is_active()).count(), 50);
 }
@@ -433,14 +521,15 @@ fn free_plan_limit_holds(db: &TestDb) {
 fn one_organisations_token_never_sees_another(db: &TestDb) {
     let a = Scim::new(db, "acme");
     let ana = a.user("ana@acme.example", json!({}));
-    let group = scim_ok(&a.post("/scim/v2/Groups", &json!({"displayName": "Team A", "members": [{"value": ana["id"]}]})), 201);
+    let group =
+        scim_ok(&a.post("/scim/v2/Groups", &json!({"displayName": "Team A", "members": [{"value": ana["id"]}]})), 201);
     let b_org = a.t.paid_org("globex");
     let b_token = new_token(&a.t, &b_org);
     let b = |m: Method, p: &str, body: Option<&Value>| send_with(&a.t, &b_token, m, p, body);
     let list = scim_ok(&b(Method::GET, "/scim/v2/Users", None), 200);
-    assert_eq!(ids(&list), [b_org.owner_id.clone()]);
-    let q = format!("/scim/v2/Users?filter=userName%20eq%20%22ana%40acme.example%22");
-    assert_eq!(scim_ok(&b(Method::GET, &q, None), 200)["totalResults"], 0);
+    assert_eq!(ids(&list), std::slice::from_ref(&b_org.owner_id));
+    let q = "/scim/v2/Users?filter=userName%20eq%20%22ana%40acme.example%22";
+    assert_eq!(scim_ok(&b(Method::GET, q, None), 200)["totalResults"], 0);
     let path = format!("/scim/v2/Users/{}", ana["id"].as_str().unwrap());
     scim_err(&b(Method::GET, &path, None), 404, None);
     scim_err(&b(Method::PUT, &path, Some(&json!({"userName": "x@globex.example"}))), 404, None);
@@ -467,8 +556,11 @@ fn groups_and_their_members(db: &TestDb) {
     let cy = s.user("cy@acme.example", json!({}));
     let (a, b, c) = (ana["id"].as_str().unwrap(), bo["id"].as_str().unwrap(), cy["id"].as_str().unwrap());
     let g = scim_ok(
-        &s.post("/scim/v2/Groups", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "displayName": "Platform", "externalId": "grp-1", "members": [{"value": a}]})),
+        &s.post(
+            "/scim/v2/Groups",
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Platform", "externalId": "grp-1", "members": [{"value": a}]}),
+        ),
         201,
     );
     let gid = g["id"].as_str().unwrap();
@@ -480,15 +572,21 @@ fn groups_and_their_members(db: &TestDb) {
     let members = |v: &Value| -> Vec<String> {
         v["members"].as_array().map_or(vec![], |m| m.iter().map(|x| x["value"].as_str().unwrap().to_string()).collect())
     };
-    let out = scim_ok(&s.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": b}, {"value": c}]}])), 200);
+    let out =
+        scim_ok(&s.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": b}, {"value": c}]}])), 200);
     assert_eq!(members(&out), [a, b, c]);
     let out = scim_ok(&s.patch(&path, json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}])), 200);
     assert_eq!(members(&out), [b, c]);
     let out = scim_ok(&s.patch(&path, json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}])), 200);
     assert_eq!(members(&out), [c]);
-    let out = scim_ok(&s.patch(&path, json!([{"op": "Replace", "path": "displayName", "value": "Platform team"}])), 200);
+    let out =
+        scim_ok(&s.patch(&path, json!([{"op": "Replace", "path": "displayName", "value": "Platform team"}])), 200);
     assert_eq!(out["displayName"], "Platform team");
-    scim_err(&s.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}])), 400, Some("invalidValue"));
+    scim_err(
+        &s.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}])),
+        400,
+        Some("invalidValue"),
+    );
 
     // Groups show on the User and through the API, and never touch the department.
     let user = scim_ok(&s.get(&format!("/scim/v2/Users/{c}")), 200);
@@ -500,7 +598,14 @@ fn groups_and_their_members(db: &TestDb) {
     assert_eq!(s.member(c)["department"], "");
 
     // PUT replaces the members; filters and lists work on groups too.
-    let out = scim_ok(&s.send(Method::PUT, &path, Some(&json!({"displayName": "Platform team", "members": [{"value": a}, {"value": b}]}))), 200);
+    let out = scim_ok(
+        &s.send(
+            Method::PUT,
+            &path,
+            Some(&json!({"displayName": "Platform team", "members": [{"value": a}, {"value": b}]})),
+        ),
+        200,
+    );
     assert_eq!(members(&out), [a, b]);
     assert!(out.get("externalId").is_none());
     let q = "/scim/v2/Groups?filter=displayName%20eq%20%22platform%20TEAM%22";
@@ -510,7 +615,10 @@ fn groups_and_their_members(db: &TestDb) {
     // A deleted User leaves the group's visible members but stays in the team.
     scim_ok(&s.send(Method::DELETE, &format!("/scim/v2/Users/{b}"), None), 204);
     assert_eq!(members(&scim_ok(&s.get(&path), 200)), [a]);
-    assert_eq!(s.t.get(&s.o.auth, &format!("/api/v1/members/{b}/groups")).ok(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        s.t.get(&s.o.auth, &format!("/api/v1/members/{b}/groups")).ok(200)["items"].as_array().unwrap().len(),
+        1
+    );
 
     scim_ok(&s.send(Method::DELETE, &path, None), 204);
     scim_err(&s.get(&path), 404, None);

@@ -454,7 +454,9 @@ mod tests {
         assert!(m("title pr") && !m("nickName pr"));
         assert!(m(r#"meta.lastModified gt "2026-11-01T00:00:00Z""#));
         assert!(!m(r#"meta.lastModified lt "2026-11-01T00:00:00Z""#));
-        assert!(m(r#"meta.lastModified ge "2026-11-02T10:00:00Z""#) && m(r#"meta.lastModified le "2026-11-02T10:00:00Z""#));
+        assert!(
+            m(r#"meta.lastModified ge "2026-11-02T10:00:00Z""#) && m(r#"meta.lastModified le "2026-11-02T10:00:00Z""#)
+        );
         assert!(m("active eq true") && !m("active eq false") && m(r#"active eq "True""#));
         assert!(m(r#"name.givenName eq "ana""#) && m(r#"Name.FamilyName sw "li""#));
         // ids are case-exact

@@ -374,8 +374,9 @@ mod tests {
         assert_eq!(out["members"], json!([{"value": "b"}, {"value": "c"}]));
         let out = apply(&out, &ops(json!([{"op": "remove", "path": "members[value eq \"c\"]"}]))).unwrap();
         assert_eq!(out["members"], json!([{"value": "b"}]));
-        let out = apply(&out, &ops(json!([{"op": "add", "path": "members", "value": [{"value": "b"}, {"value": "d"}]}])))
-            .unwrap();
+        let out =
+            apply(&out, &ops(json!([{"op": "add", "path": "members", "value": [{"value": "b"}, {"value": "d"}]}])))
+                .unwrap();
         assert_eq!(out["members"], json!([{"value": "b"}, {"value": "d"}]));
         let out = apply(&out, &ops(json!([{"op": "remove", "path": "members"}]))).unwrap();
         assert!(out.get("members").is_none());

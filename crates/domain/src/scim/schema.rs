@@ -108,10 +108,7 @@ pub fn schemas(base: &str) -> Vec<Value> {
             .unique()
             .json(),
         a("name", "complex", "The member's name.")
-            .sub(vec![
-                a("givenName", "string", "First name.").json(),
-                a("familyName", "string", "Last name.").json(),
-            ])
+            .sub(vec![a("givenName", "string", "First name.").json(), a("familyName", "string", "Last name.").json()])
             .json(),
         a("displayName", "string", "The name shown in Plaudit.").required().json(),
         a("title", "string", "Job title.").json(),
@@ -188,7 +185,8 @@ mod tests {
     fn schemas_name_every_published_attribute_once() {
         let s = schemas("b");
         assert_eq!(s.len(), 3);
-        let user_attrs: Vec<&str> = s[0]["attributes"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+        let user_attrs: Vec<&str> =
+            s[0]["attributes"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
         assert_eq!(user_attrs, ["userName", "name", "displayName", "title", "emails", "active", "groups"]);
         assert_eq!(resource_types("b")[0]["schemaExtensions"][0]["schema"], ENTERPRISE_USER);
     }

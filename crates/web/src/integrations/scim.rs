@@ -78,8 +78,9 @@ impl IntoResponse for ScimError {
             tracing::error!(code = e.code, message = %e.message, "SCIM request failed");
             e.message = "something went wrong on our side".into();
         }
-        let mut resp = (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], scim::error_json(status.as_u16(), &e).to_string())
-            .into_response();
+        let mut resp =
+            (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], scim::error_json(status.as_u16(), &e).to_string())
+                .into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"SCIM\""));
         }
@@ -107,7 +108,8 @@ fn scim_json(status: StatusCode, body: Value) -> Response {
 async fn scim_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
-    let is_scim = resp.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
+    let is_scim =
+        resp.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
     if is_scim || !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
@@ -138,7 +140,13 @@ pub struct ScimCaller(pub Caller);
 impl FromRequestParts<AppState> for ScimCaller {
     type Rejection = ScimError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
-        let missing = || ScimError(Error::new(ErrorKind::Unauthenticated, "unauthenticated", "send Authorization: Bearer <SCIM token>"));
+        let missing = || {
+            ScimError(Error::new(
+                ErrorKind::Unauthenticated,
+                "unauthenticated",
+                "send Authorization: Bearer <SCIM token>",
+            ))
+        };
         let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(missing)?;
         let (scheme, token) = auth.trim().split_once(' ').ok_or_else(missing)?;
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
@@ -228,7 +236,8 @@ impl ListParams {
             }
         }
         lower.remove("schemas");
-        serde_json::from_value(Value::Object(lower)).map_err(|e| ScimError(invalid_value(format!("bad SearchRequest: {e}"))))
+        serde_json::from_value(Value::Object(lower))
+            .map_err(|e| ScimError(invalid_value(format!("bad SearchRequest: {e}"))))
     }
 }
 
@@ -323,12 +332,22 @@ async fn get_resource_type(State(state): State<AppState>, headers: HeaderMap, Pa
 
 type Q = Query<Vec<(String, String)>>;
 
-async fn list_users(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, Query(q): Q) -> ScimResult {
+async fn list_users(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> ScimResult {
     let base = base_url(&state, &headers);
     list(state, c, base, Kind::Users, ListParams::from_query(&q)).await
 }
 
-async fn search_users(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, body: Bytes) -> ScimResult {
+async fn search_users(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
     let p = ListParams::from_body(&body_json(&body)?)?;
     let base = base_url(&state, &headers);
     list(state, c, base, Kind::Users, p).await
@@ -346,7 +365,12 @@ async fn get_user(
     Ok(one(user, &q))
 }
 
-async fn create_user(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, body: Bytes) -> ScimResult {
+async fn create_user(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
     let body = body_json(&body)?;
     let base = base_url(&state, &headers);
     let user = run(&state, move |app| app.scim_create_user(&c, &body, &base)).await?;
@@ -386,19 +410,34 @@ async fn delete_user(State(state): State<AppState>, ScimCaller(c): ScimCaller, P
 
 // ---------------------------------------------------------------- groups
 
-async fn list_groups(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, Query(q): Q) -> ScimResult {
+async fn list_groups(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> ScimResult {
     let base = base_url(&state, &headers);
     list(state, c, base, Kind::Groups, ListParams::from_query(&q)).await
 }
 
-async fn search_groups(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, body: Bytes) -> ScimResult {
+async fn search_groups(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
     let p = ListParams::from_body(&body_json(&body)?)?;
     let base = base_url(&state, &headers);
     list(state, c, base, Kind::Groups, p).await
 }
 
 /// `POST /.search` at the root: Users, then Groups.
-async fn search_all(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, body: Bytes) -> ScimResult {
+async fn search_all(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
     let p = ListParams::from_body(&body_json(&body)?)?;
     let filter = parsed_filter(&p)?;
     let base = base_url(&state, &headers);
@@ -423,7 +462,12 @@ async fn get_group(
     Ok(one(group, &q))
 }
 
-async fn create_group(State(state): State<AppState>, ScimCaller(c): ScimCaller, headers: HeaderMap, body: Bytes) -> ScimResult {
+async fn create_group(
+    State(state): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
     let body = body_json(&body)?;
     let base = base_url(&state, &headers);
     let group = run(&state, move |app| app.scim_create_group(&c, &body, &base)).await?;
@@ -510,9 +554,7 @@ async fn member_groups(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let groups = blocking(&state.app, move |app| app.member_groups(&caller, &id)).await?;
-    let items = groups
-        .iter()
-        .map(|g| json!({"id": g.id, "name": g.display_name, "external_id": g.external_id}))
-        .collect();
+    let items =
+        groups.iter().map(|g| json!({"id": g.id, "name": g.display_name, "external_id": g.external_id})).collect();
     Ok(Json(json::page(items, None)))
 }

@@ -114,7 +114,13 @@ fn scim_page(caller: &Caller, v: &View) -> Markup {
     page(Some(caller), Nav::Integrations, "SCIM provisioning", body)
 }
 
-async fn render(state: &AppState, caller: &Caller, headers: &HeaderMap, status: StatusCode, shown: Shown<'_>) -> Response {
+async fn render(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    status: StatusCode,
+    shown: Shown<'_>,
+) -> Response {
     let c = caller.clone();
     let loaded = run(state, move |app| {
         let tokens = app.list_scim_tokens(&c)?;
