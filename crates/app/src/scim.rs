@@ -260,16 +260,46 @@ impl App {
 
     // ------------------------------------------------------------ users
 
-    /// Every User that matches `filter`, in creation order.
-    pub fn scim_users(&self, caller: &Caller, filter: Option<&Filter>, base: &str) -> Result<Vec<Value>> {
-        let dir = self.store.read(|tx| Directory::load(tx, &caller.org.id))?;
-        Ok(dir
-            .members
-            .iter()
-            .filter(|m| !dir.hidden(&m.id))
-            .map(|m| dir.user(m, base))
-            .filter(|u| filter.is_none_or(|f| f.matches(u)))
-            .collect())
+    /// The Users that match `filter`, in creation order: how many, and the
+    /// page from `start` (1-based) of at most `count`.
+    pub fn scim_users(
+        &self,
+        caller: &Caller,
+        filter: Option<&Filter>,
+        start: usize,
+        count: usize,
+        base: &str,
+    ) -> Result<(usize, Vec<Value>)> {
+        let org_id = &caller.org.id;
+        // Identity providers look every user up by userName: answer that without a scan.
+        if let Some(user_name) = filter.and_then(|f| f.eq_string("userName")) {
+            let found = self.store.read(|tx| {
+                let member = match tx.scim_link_by_user_name(org_id, user_name)? {
+                    Some(link) if link.deleted_at.is_none() => tx.member_by_id(org_id, &link.member_id)?,
+                    Some(_) => None,
+                    // Members SCIM has not touched have their e-mail as userName.
+                    None => match tx.member_by_email(org_id, user_name)? {
+                        Some(m) if tx.scim_link(org_id, &m.id)?.is_none() => Some(m),
+                        _ => None,
+                    },
+                };
+                member.map(|m| render_user(tx, org_id, &m, base)).transpose()
+            })?;
+            let matching: Vec<Value> = found.into_iter().filter(|u| filter.is_none_or(|f| f.matches(u))).collect();
+            return Ok(scim::page_of(matching, start, count));
+        }
+        let dir = self.store.read(|tx| Directory::load(tx, org_id))?;
+        let visible = dir.members.iter().filter(|m| !dir.hidden(&m.id));
+        Ok(match filter {
+            // Without a filter only the page is rendered.
+            None => {
+                let (total, page) = scim::page_of(visible.collect(), start, count);
+                (total, page.into_iter().map(|m| dir.user(m, base)).collect())
+            }
+            Some(f) => {
+                scim::page_of(visible.map(|m| dir.user(m, base)).filter(|u| f.matches(u)).collect(), start, count)
+            }
+        })
     }
 
     pub fn scim_user(&self, caller: &Caller, id: &str, base: &str) -> Result<Value> {

@@ -208,6 +208,8 @@ fn create_get_list_filter_and_page(db: &TestDb) {
     assert_eq!(f(r#"title pr"#)["totalResults"], 1);
     assert_eq!(f(r#"meta.created gt "2000-01-01T00:00:00Z""#)["totalResults"], 4);
     assert_eq!(f(r#"userName eq "nobody@acme.example""#)["totalResults"], 0);
+    // Members made in Plaudit are found by their e-mail.
+    assert_eq!(ids(&f(&format!(r#"userName eq "{}""#, s.o.owner_email.to_uppercase()))), [s.o.owner_id.clone()]);
     for bad in [r#"userName eq"#, r#"userName xx "a""#, r#"(userName eq "a""#, r#"userName eq "open"#] {
         let q: String = bad.bytes().map(|b| format!("%{b:02X}")).collect();
         scim_err(&s.get(&format!("/scim/v2/Users?filter={q}")), 400, Some("invalidFilter"));
@@ -425,6 +427,11 @@ fn user_names_are_unique_in_any_letter_case(db: &TestDb) {
     // Members made in Plaudit count too (the owner), and so do non-address userNames.
     scim_err(&s.post("/scim/v2/Users", &json!({"userName": s.o.owner_email.to_uppercase()})), 409, Some("uniqueness"));
     s.user("LOGIN-7", json!({"emails": [{"value": "seven@acme.example", "primary": true}]}));
+    let find = |user_name: &str| {
+        let q = format!("/scim/v2/Users?filter=userName%20eq%20%22{}%22", user_name.replace('@', "%40"));
+        scim_ok(&s.get(&q), 200)["totalResults"].as_u64().unwrap()
+    };
+    assert_eq!((find("login-7"), find("seven@acme.example")), (1, 0), "a userName that is no e-mail is its own");
     let dup = json!({"userName": "login-7", "emails": [{"value": "other@acme.example"}]});
     scim_err(&s.post("/scim/v2/Users", &dup), 409, Some("uniqueness"));
     // Renaming onto a taken userName is refused as well.
@@ -478,6 +485,8 @@ fn deactivation_keeps_balance_and_history_and_ends_sessions(db: &TestDb) {
     scim_err(&s.get(&path), 404, None);
     scim_err(&s.send(Method::DELETE, &path, None), 404, None);
     assert!(!ids(&scim_ok(&s.get("/scim/v2/Users"), 200)).contains(&id));
+    let q = "/scim/v2/Users?filter=userName%20eq%20%22ana%40acme.example%22";
+    assert_eq!(scim_ok(&s.get(q), 200)["totalResults"], 0);
     assert_eq!(s.member(&id)["status"], "inactive");
     s.t.get(&session, "/api/v1/me").problem(401, "unauthenticated");
     let back = s.user("ANA@acme.example", json!({"displayName": "Ana again"}));

@@ -409,6 +409,19 @@ impl Filter {
         }
     }
 
+    /// The string of a filter that is only `attr eq "…"` on a core
+    /// attribute, so a look-up can replace a scan.
+    pub fn eq_string(&self, attr: &str) -> Option<&str> {
+        match self {
+            Filter::Compare(AttrPath { urn: None, attr: a, sub: None }, CompareOp::Eq, Value::String(v))
+                if a.eq_ignore_ascii_case(attr) =>
+            {
+                Some(v)
+            }
+            _ => None,
+        }
+    }
+
     /// For `eq` filters on one sub-attribute (`type eq "work"`), that
     /// sub-attribute and value: a PATCH that finds no such item creates one.
     pub fn simple_eq(&self) -> Option<(&str, &Value)> {
@@ -515,6 +528,8 @@ mod tests {
         let p = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
         assert_eq!(p.attr, AttrPath { urn: None, attr: "emails".into(), sub: Some("value".into()) });
         assert_eq!(p.filter.as_ref().unwrap().simple_eq(), Some(("type", &json!("work"))));
+        assert_eq!(parse_filter(r#"USERNAME eq "a@b.co""#).unwrap().eq_string("userName"), Some("a@b.co"));
+        assert_eq!(parse_filter(r#"userName eq "a" and active eq true"#).unwrap().eq_string("userName"), None);
         let p = parse_patch_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager").unwrap();
         assert_eq!(p.attr.urn.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
         assert_eq!(p.attr.attr, "manager");

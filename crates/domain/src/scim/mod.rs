@@ -442,10 +442,14 @@ pub fn page_bounds(start_index: Option<i64>, count: Option<i64>) -> (usize, usiz
     (start, count)
 }
 
-/// A ListResponse of the matching resources, one page of them.
-pub fn list_response(matching: Vec<Value>, start: usize, count: usize) -> Value {
-    let total = matching.len();
-    let page: Vec<Value> = matching.into_iter().skip(start - 1).take(count).collect();
+/// One page of `items`: the total and the page.
+pub fn page_of<T>(items: Vec<T>, start: usize, count: usize) -> (usize, Vec<T>) {
+    let total = items.len();
+    (total, items.into_iter().skip(start - 1).take(count).collect())
+}
+
+/// A ListResponse: `total` matching resources, of which `page` starts at `start`.
+pub fn list_response(total: usize, page: Vec<Value>, start: usize) -> Value {
     json!({
         "schemas": [LIST_RESPONSE],
         "totalResults": total,
@@ -535,7 +539,8 @@ mod tests {
         assert_eq!(p[ENTERPRISE_USER], json!({"department": "R&D"}));
         let p = project(&u, "", "emails,name.familyName");
         assert!(p.get("emails").is_none() && p["name"] == json!({"givenName": "Ana"}));
-        let l = list_response(vec![json!(1), json!(2), json!(3)], 2, 1);
+        let (total, page) = page_of(vec![json!(1), json!(2), json!(3)], 2, 1);
+        let l = list_response(total, page, 2);
         assert_eq!((l["totalResults"].as_u64(), l["itemsPerPage"].as_u64()), (Some(3), Some(1)));
         assert_eq!(l["Resources"], json!([2]));
         assert_eq!(page_bounds(Some(0), Some(5000)), (1, MAX_COUNT));

@@ -241,11 +241,22 @@ impl ListParams {
     }
 }
 
-fn list_answer(items: Vec<Value>, p: &ListParams) -> ScimResult {
-    let (start, count) = scim::page_bounds(number(&p.start_index, "startIndex")?, number(&p.count, "count")?);
+fn bounds(p: &ListParams) -> Result<(usize, usize), ScimError> {
+    Ok(scim::page_bounds(number(&p.start_index, "startIndex")?, number(&p.count, "count")?))
+}
+
+/// A ListResponse of one page, with `attributes`/`excludedAttributes` applied.
+fn list_answer(total: usize, page: Vec<Value>, start: usize, p: &ListParams) -> ScimResult {
     let (attrs, excluded) = (names(&p.attributes), names(&p.excluded_attributes));
-    let items = items.iter().map(|r| scim::project(r, &attrs, &excluded)).collect();
-    Ok(scim_json(StatusCode::OK, scim::list_response(items, start, count)))
+    let page = page.iter().map(|r| scim::project(r, &attrs, &excluded)).collect();
+    Ok(scim_json(StatusCode::OK, scim::list_response(total, page, start)))
+}
+
+/// A ListResponse of everything in `items` that is on the requested page.
+fn list_all(items: Vec<Value>, p: &ListParams) -> ScimResult {
+    let (start, count) = bounds(p)?;
+    let (total, page) = scim::page_of(items, start, count);
+    list_answer(total, page, start, p)
 }
 
 fn parsed_filter(p: &ListParams) -> Result<Option<scim::filter::Filter>, ScimError> {
@@ -263,12 +274,13 @@ enum Kind {
 
 async fn list(state: AppState, caller: Caller, base: String, kind: Kind, p: ListParams) -> ScimResult {
     let filter = parsed_filter(&p)?;
-    let items = run(&state, move |app| match kind {
-        Kind::Users => app.scim_users(&caller, filter.as_ref(), &base),
-        Kind::Groups => app.scim_groups(&caller, filter.as_ref(), &base),
+    let (start, count) = bounds(&p)?;
+    let (total, page) = run(&state, move |app| match kind {
+        Kind::Users => app.scim_users(&caller, filter.as_ref(), start, count, &base),
+        Kind::Groups => Ok(scim::page_of(app.scim_groups(&caller, filter.as_ref(), &base)?, start, count)),
     })
     .await?;
-    list_answer(items, &p)
+    list_answer(total, page, start, &p)
 }
 
 fn one(resource: Value, q: &[(String, String)]) -> Response {
@@ -313,7 +325,7 @@ fn by_id(items: Vec<Value>, id: &str, what: &str) -> ScimResult {
 async fn list_schemas(State(state): State<AppState>, headers: HeaderMap) -> ScimResult {
     let items = scim::schemas(&base_url(&state, &headers));
     let n = items.len() as i64;
-    list_answer(items, &ListParams { count: Some(json!(n)), ..Default::default() })
+    list_all(items, &ListParams { count: Some(json!(n)), ..Default::default() })
 }
 
 async fn get_schema(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
@@ -321,7 +333,7 @@ async fn get_schema(State(state): State<AppState>, headers: HeaderMap, Path(id):
 }
 
 async fn list_resource_types(State(state): State<AppState>, headers: HeaderMap) -> ScimResult {
-    list_answer(scim::resource_types(&base_url(&state, &headers)), &ListParams::default())
+    list_all(scim::resource_types(&base_url(&state, &headers)), &ListParams::default())
 }
 
 async fn get_resource_type(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
@@ -442,12 +454,12 @@ async fn search_all(
     let filter = parsed_filter(&p)?;
     let base = base_url(&state, &headers);
     let items = run(&state, move |app| {
-        let mut all = app.scim_users(&c, filter.as_ref(), &base)?;
+        let (_, mut all) = app.scim_users(&c, filter.as_ref(), 1, usize::MAX, &base)?;
         all.extend(app.scim_groups(&c, filter.as_ref(), &base)?);
         Ok(all)
     })
     .await?;
-    list_answer(items, &p)
+    list_all(items, &p)
 }
 
 async fn get_group(
