@@ -39,10 +39,12 @@ base="http://127.0.0.1:$port"
 export PLAUDIT_DATA_DIR="$data_dir"
 unset PLAUDIT_BIND
 
-# A paid organisation: the checker creates far more Users than the free plan's 50.
-"$PLAUDIT_BIN" org create --name "SCIM conformance" --slug scim-conformance \
-  --admin-email owner@scim-conformance.test --plan paid >/dev/null
-token="$("$PLAUDIT_BIN" scim create-token --org scim-conformance --name conformance 2>/dev/null)"
+# A paid organisation (the checker creates far more Users than the free
+# plan's 50), named per run in case PLAUDIT_DATABASE_URL is a shared database.
+slug="scim-conformance-$$"
+"$PLAUDIT_BIN" org create --name "SCIM conformance" --slug "$slug" \
+  --admin-email "owner@$slug.test" --plan paid >/dev/null
+token="$("$PLAUDIT_BIN" scim create-token --org "$slug" --name conformance 2>/dev/null)"
 
 PLAUDIT_PUBLIC_URL="$base" PLAUDIT_LOG="${PLAUDIT_LOG:-warn}" \
   "$PLAUDIT_BIN" serve --bind "127.0.0.1:$port" >"$data_dir/server.log" 2>&1 &

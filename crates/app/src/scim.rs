@@ -374,15 +374,24 @@ impl App {
     pub fn scim_replace_user(&self, caller: &Caller, id: &str, body: &Value, base: &str) -> Result<Value> {
         caller.require_admin()?;
         let input = UserInput::from_json(body)?;
-        self.replace_user(caller, id, &input, base)
+        self.write_user(caller, id, base, |_| Ok(input.clone()))
     }
 
-    fn replace_user(&self, caller: &Caller, id: &str, input: &UserInput, base: &str) -> Result<Value> {
+    /// Stores the User that `new` makes of the current one (PUT: the body;
+    /// PATCH: the current one patched), in one transaction.
+    fn write_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        base: &str,
+        new: impl Fn(&Value) -> Result<UserInput>,
+    ) -> Result<Value> {
         let now = now_ms();
         let org_id = caller.org.id.clone();
         self.store
             .write(|tx| {
                 let (m, link) = load_user(tx, &org_id, id)?;
+                let input = &new(&render_user(tx, &org_id, &m, base)?)?;
                 let changes = changes_of(input, &m.profile.email);
                 let m = change_member(tx, caller, &m.id, &changes, now)?;
                 save_link(tx, &org_id, &m.id, input, link.map_or(m.created_at, |l| l.created_at), now)?;
@@ -395,10 +404,7 @@ impl App {
     pub fn scim_patch_user(&self, caller: &Caller, id: &str, body: &Value, base: &str) -> Result<Value> {
         caller.require_admin()?;
         let ops = scim::patch::parse_operations(body)?;
-        let current = self.scim_user(caller, id, base)?;
-        let patched = scim::patch::apply(&current, &ops)?;
-        let input = UserInput::from_json(&patched)?;
-        self.replace_user(caller, id, &input, base)
+        self.write_user(caller, id, base, |current| UserInput::from_json(&scim::patch::apply(current, &ops)?))
     }
 
     /// DELETE /Users/{id}: deactivates the member (sessions ended, history
@@ -469,13 +475,21 @@ impl App {
     pub fn scim_replace_group(&self, caller: &Caller, id: &str, body: &Value, base: &str) -> Result<Value> {
         caller.require_admin()?;
         let input = GroupInput::from_json(body)?;
-        self.replace_group(caller, id, &input, base)
+        self.write_group(caller, id, base, |_| Ok(input.clone()))
     }
 
-    fn replace_group(&self, caller: &Caller, id: &str, input: &GroupInput, base: &str) -> Result<Value> {
+    /// Stores the Group that `new` makes of the current one, in one transaction.
+    fn write_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        base: &str,
+        new: impl Fn(&Value) -> Result<GroupInput>,
+    ) -> Result<Value> {
         let now = now_ms();
         self.store.write(|tx| {
             let mut g = tx.scim_group(&caller.org.id, id)?.ok_or_else(|| Error::not_found("Group"))?;
+            let input = &new(&render_group(tx, &g, base)?)?;
             check_group_members(tx, &g.org_id, &input.member_ids)?;
             g.display_name = input.display_name.clone();
             g.external_id = input.external_id.clone();
@@ -505,10 +519,7 @@ impl App {
     pub fn scim_patch_group(&self, caller: &Caller, id: &str, body: &Value, base: &str) -> Result<Value> {
         caller.require_admin()?;
         let ops = scim::patch::parse_operations(body)?;
-        let current = self.scim_group(caller, id, base)?;
-        let patched = scim::patch::apply(&current, &ops)?;
-        let input = GroupInput::from_json(&patched)?;
-        self.replace_group(caller, id, &input, base)
+        self.write_group(caller, id, base, |current| GroupInput::from_json(&scim::patch::apply(current, &ops)?))
     }
 
     pub fn scim_delete_group(&self, caller: &Caller, id: &str) -> Result<()> {
