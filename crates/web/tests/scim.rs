@@ -209,7 +209,10 @@ fn create_get_list_filter_and_page(db: &TestDb) {
     assert_eq!(f(r#"meta.created gt "2000-01-01T00:00:00Z""#)["totalResults"], 4);
     assert_eq!(f(r#"userName eq "nobody@acme.example""#)["totalResults"], 0);
     // Members made in Plaudit are found by their e-mail.
-    assert_eq!(ids(&f(&format!(r#"userName eq "{}""#, s.o.owner_email.to_uppercase()))), [s.o.owner_id.clone()]);
+    assert_eq!(
+        ids(&f(&format!(r#"userName eq "{}""#, s.o.owner_email.to_uppercase()))),
+        std::slice::from_ref(&s.o.owner_id)
+    );
     for bad in [r#"userName eq"#, r#"userName xx "a""#, r#"(userName eq "a""#, r#"userName eq "open"#] {
         let q: String = bad.bytes().map(|b| format!("%{b:02X}")).collect();
         scim_err(&s.get(&format!("/scim/v2/Users?filter={q}")), 400, Some("invalidFilter"));
