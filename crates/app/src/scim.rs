@@ -190,6 +190,7 @@ impl App {
             created_by: caller.member.id.clone(),
             created_at: now_ms(),
             last_used_at: None,
+            last_error: None,
             revoked_at: None,
         };
         self.store.write(|tx| {
@@ -231,6 +232,18 @@ impl App {
             }
             tx.insert_audit(&caller.org.id, Some(&caller.member.id), "scim_token.revoked", id, "{}", now)
         })
+    }
+
+    /// Remembers why a request made with this token failed, for the admin page.
+    pub fn record_scim_error(&self, raw_token: &str, message: &str) -> Result<()> {
+        let message: String = message.chars().take(500).collect();
+        self.store.write(|tx| tx.record_scim_error(&token_hash(raw_token.trim()), &message, now_ms()))
+    }
+
+    /// Users provisioned (of which deleted by the identity provider) and groups.
+    pub fn scim_status(&self, caller: &Caller) -> Result<(i64, i64, i64)> {
+        caller.require_admin()?;
+        self.store.read(|tx| tx.scim_counts(&caller.org.id))
     }
 
     /// The caller behind a SCIM bearer token: the admin who made it, in the

@@ -14,10 +14,13 @@ pub struct ScimToken {
     pub created_by: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// The last failed request made with the token and when it failed.
+    pub last_error: Option<(String, i64)>,
     pub revoked_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "id, org_id, name, created_by, created_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str =
+    "id, org_id, name, created_by, created_at, last_used_at, revoked_at, last_error, last_error_at";
 
 fn token_from(r: &Row) -> ScimToken {
     ScimToken {
@@ -28,6 +31,7 @@ fn token_from(r: &Row) -> ScimToken {
         created_at: r.int(4),
         last_used_at: r.opt_int(5),
         revoked_at: r.opt_int(6),
+        last_error: r.opt_text(7).zip(r.opt_int(8)),
     }
 }
 
@@ -91,6 +95,32 @@ impl Tx<'_> {
             .execute("UPDATE scim_tokens SET last_used_at = ?3 WHERE org_id = ?1 AND id = ?2", params![org_id, id, now])
             .map_err(db)?;
         Ok(())
+    }
+
+    /// Remembers a failed request of the live token with this hash.
+    pub fn record_scim_error(&mut self, token_hash: &str, message: &str, now: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE scim_tokens SET last_error = ?2, last_error_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                params![token_hash, message, now],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// How many members SCIM provisioned, how many of those it deleted, and how many groups it keeps.
+    pub fn scim_counts(&mut self, org_id: &str) -> Result<(i64, i64, i64)> {
+        let rows = self
+            .conn
+            .query(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) \
+                 FROM scim_users WHERE org_id = ?1",
+                params![org_id],
+            )
+            .map_err(db)?;
+        let groups =
+            self.conn.query("SELECT COUNT(*) FROM scim_groups WHERE org_id = ?1", params![org_id]).map_err(db)?;
+        Ok((rows[0].int(0), rows[0].int(1), groups[0].int(0)))
     }
 
     /// The organisation's live tokens, newest first.

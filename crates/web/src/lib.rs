@@ -47,6 +47,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .merge(api::routes())
         .merge(integrations::routes())
         .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), integrations::scim::record_failures))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::count_requests))
         .layer(axum::middleware::from_fn(http::api_problems))
         .layer(axum::middleware::from_fn(http::security_headers))

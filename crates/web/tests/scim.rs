@@ -686,7 +686,20 @@ fn admin_page_connects_creates_lists_and_revokes(db: &TestDb) {
     assert!(shown_token(&again).is_none() && !again.contains(&token), "shown only once");
     assert!(again.contains("Entra ID") && again.contains(">never<"));
     scim_ok(&send_with(&t, &token, Method::GET, "/scim/v2/Users", None), 200);
-    assert!(!t.get(&o.auth, "/admin/integrations/scim").text().contains(">never<"));
+    let html = t.get(&o.auth, "/admin/integrations/scim").text();
+    assert!(!html.contains(">never<") && html.contains("data-testid=\"scim-last-error\">none<"), "{html}");
+    // A refused request is shown as the last error, here and in the API.
+    let dup = json!({"userName": o.owner_email});
+    scim_err(&send_with(&t, &token, Method::POST, "/scim/v2/Users", Some(&dup)), 409, Some("uniqueness"));
+    let html = t.get(&o.auth, "/admin/integrations/scim").text();
+    assert!(html.contains("POST /Users: 409 uniqueness"), "{html}");
+    let listed = t.get(&o.auth, "/api/v1/scim_tokens").ok(200);
+    assert!(listed["items"][0]["last_error"]["message"].as_str().unwrap().starts_with("POST /Users: 409 uniqueness"));
+    scim_ok(
+        &send_with(&t, &token, Method::POST, "/scim/v2/Users", Some(&json!({"userName": "new@acme.example"}))),
+        201,
+    );
+    assert!(t.get(&o.auth, "/admin/integrations/scim").text().contains("Users provisioned</dt><dd>1"));
 
     let id = t.get(&o.auth, "/api/v1/scim_tokens").ok(200)["items"][0]["id"].as_str().unwrap().to_string();
     let revoke = format!("/admin/integrations/scim/tokens/{id}/revoke");

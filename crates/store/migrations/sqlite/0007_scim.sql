@@ -11,6 +11,9 @@ CREATE TABLE scim_tokens (
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     last_used_at BIGINT,
+    -- The last request of this token that failed (not 401/404), for the admin page.
+    last_error TEXT,
+    last_error_at BIGINT,
     revoked_at BIGINT
 );
 CREATE INDEX scim_tokens_org ON scim_tokens (org_id, id);

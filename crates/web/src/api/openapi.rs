@@ -462,6 +462,7 @@ fn base_schemas() -> Value {
         "ScimToken": object(&["id", "name", "created_at"], &[
             ("id", string()), ("name", string()), ("token", string()), ("created_at", string()),
             ("created_by", string()), ("last_used_at", nullable("string")), ("scim_base_url", string()),
+            ("last_error", json!({"type": ["object", "null"], "description": "the token's last failed request: {message, at}"})),
         ]),
         "Page": object(&["items", "next_cursor"], &[("items", json!({"type": "array", "items": {}})), ("next_cursor", nullable("string"))]),
         "Balance": object(&["allowance", "earned"], &[

@@ -128,6 +128,38 @@ async fn scim_errors(req: Request, next: Next) -> Response {
     out
 }
 
+/// Remembers, against the token, why a SCIM request failed (not 401/404,
+/// which are a wrong token or an ordinary look-up), so admins can see what
+/// their identity provider's mapping gets wrong.
+pub async fn record_failures(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/scim/") {
+        return next.run(req).await;
+    }
+    let token = bearer(req.headers()).map(str::to_string);
+    let what = format!("{} {}", req.method(), req.uri().path().trim_start_matches("/scim/v2"));
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let Some(token) = token else { return resp };
+    if status.is_success() || status.is_redirection() || matches!(status.as_u16(), 401 | 404) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let err: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let kind = err["scimType"].as_str().map(|t| format!(" {t}")).unwrap_or_default();
+    let message = format!("{what}: {}{kind}: {}", status.as_u16(), err["detail"].as_str().unwrap_or(""));
+    if let Err(e) = blocking(&state.app, move |app| app.record_scim_error(&token, &message)).await {
+        tracing::warn!(message = %e.0.message, "could not record a SCIM failure");
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = auth.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
 async fn unknown() -> ScimError {
     ScimError(Error::not_found("SCIM endpoint"))
 }
@@ -529,6 +561,7 @@ pub fn token_json(t: &plaudit_store::ScimToken) -> Value {
     json!({
         "id": t.id, "name": t.name, "created_at": json::time(t.created_at), "created_by": t.created_by,
         "last_used_at": t.last_used_at.map(json::time),
+        "last_error": t.last_error.as_ref().map(|(message, at)| json!({"message": message, "at": json::time(*at)})),
     })
 }
 

@@ -38,6 +38,8 @@ struct View<'a> {
     tokens: Vec<ScimToken>,
     /// Display names of the admins who made the tokens.
     creators: Vec<(String, String)>,
+    /// Users provisioned, of those deleted by the identity provider, and groups.
+    counts: (i64, i64, i64),
     shown: Shown<'a>,
 }
 
@@ -66,6 +68,19 @@ fn scim_page(caller: &Caller, v: &View) -> Markup {
                 div { dt { "userName" } dd { "the member's e-mail address" } }
             }
             p { "Deleting a user in the identity provider deactivates the member: they cannot sign in, give or receive recognition, and their balance and history are kept. Provisioning the same user again brings them back." }
+        }
+        section aria-labelledby="status-title" {
+            h2 #status-title { "Status" }
+            @let last_use = v.tokens.iter().filter_map(|t| t.last_used_at).max();
+            @let last_error = v.tokens.iter().filter_map(|t| t.last_error.as_ref().map(|(m, at)| (*at, m.as_str()))).max();
+            dl.facts data-testid="scim-status" {
+                div { dt { "Last request" } dd { @match last_use { Some(ms) => (when(ms)), None => "none yet" } } }
+                div { dt { "Users provisioned" } dd { (v.counts.0) @if v.counts.1 > 0 { " (" (v.counts.1) " deleted by the identity provider, kept as inactive members)" } } }
+                div { dt { "Groups" } dd { (v.counts.2) } }
+                div { dt { "Last error" } dd data-testid="scim-last-error" {
+                    @match last_error { Some((at, m)) => { (when(at)) ": " code dir="auto" { (m) } }, None => "none" }
+                } }
+            }
         }
         section aria-labelledby="new-token-title" {
             h2 #new-token-title { "Create a token" }
@@ -124,6 +139,7 @@ async fn render(
     let c = caller.clone();
     let loaded = run(state, move |app| {
         let tokens = app.list_scim_tokens(&c)?;
+        let counts = app.scim_status(&c)?;
         let mut creators = Vec::new();
         for t in &tokens {
             if !creators.iter().any(|(id, _): &(String, String)| id == &t.created_by) {
@@ -131,14 +147,14 @@ async fn render(
                 creators.push((t.created_by.clone(), name));
             }
         }
-        Ok((tokens, creators))
+        Ok((tokens, creators, counts))
     })
     .await;
-    let (tokens, creators) = match loaded {
+    let (tokens, creators, counts) = match loaded {
         Ok(v) => v,
         Err(e) => return super::layout::error_page(Some(caller), &e),
     };
-    let view = View { base: base_url(state, headers), tokens, creators, shown };
+    let view = View { base: base_url(state, headers), tokens, creators, counts, shown };
     html_response(status, scim_page(caller, &view))
 }
 
