@@ -452,6 +452,30 @@ fn user_names_are_unique_in_any_letter_case(db: &TestDb) {
     );
     assert_eq!(scim_ok(&s.get(&path), 200)["userName"], "bo@acme.example");
     assert_eq!(s.t.stored_members(&s.o.org_id).len(), 4);
+
+    // Two creates at once that differ only in case: one member.
+    let reqs = ["Dup@acme.example", "dup@ACME.example", "DUP@acme.example"]
+        .iter()
+        .map(|u| {
+            let mut r = build_request(
+                Method::POST,
+                "/scim/v2/Users",
+                &Auth::Bearer(s.token.clone()),
+                &[],
+                Some(&json!({"userName": u})),
+            );
+            r.headers_mut().insert("content-type", "application/scim+json".parse().unwrap());
+            r
+        })
+        .collect();
+    let answers = s.t.send_concurrently(reqs);
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409], "{:?}", answers.iter().map(Resp::text).collect::<Vec<_>>());
+    for r in answers.iter().filter(|r| r.status.as_u16() == 409) {
+        scim_err(r, 409, Some("uniqueness"));
+    }
+    assert_eq!(s.t.stored_members(&s.o.org_id).len(), 5);
 }
 
 fn deactivation_keeps_balance_and_history_and_ends_sessions(db: &TestDb) {
@@ -608,6 +632,12 @@ fn groups_and_their_members(db: &TestDb) {
     assert_eq!(api["items"][0]["name"], "Platform team");
     assert_eq!(s.member(a)["department"], "R&D");
     assert_eq!(s.member(c)["department"], "");
+
+    // A group named like a department is still only a group.
+    let rd = json!({"displayName": "R&D", "members": [{"value": c}]});
+    let rd = scim_ok(&s.post("/scim/v2/Groups", &rd), 201);
+    assert_eq!(s.member(c)["department"], "");
+    scim_ok(&s.send(Method::DELETE, &format!("/scim/v2/Groups/{}", rd["id"].as_str().unwrap()), None), 204);
 
     // PUT replaces the members; filters and lists work on groups too.
     let out = scim_ok(
