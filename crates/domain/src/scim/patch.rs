@@ -80,14 +80,14 @@ fn apply_one(doc: &mut Value, op: &Operation) -> Result<()> {
             };
             for (key, value) in values {
                 if value.is_null() && op.op == Op::Replace {
-                    remove_at(doc, &target(key)?, None)?;
+                    remove_at(doc, &parse_patch_path(key)?, None)?;
                     continue;
                 }
                 if EXTENSION_URNS.iter().any(|u| u.eq_ignore_ascii_case(key)) {
                     merge_extension(doc, key, value, op.op)?;
                     continue;
                 }
-                set_at(doc, &target(key)?, value.clone(), op.op)?;
+                set_at(doc, &parse_patch_path(key)?, value.clone(), op.op)?;
             }
             Ok(())
         }
@@ -101,7 +101,7 @@ fn apply_one(doc: &mut Value, op: &Operation) -> Result<()> {
                     _ => merge_extension(doc, urn, op.value.as_ref().unwrap_or(&Value::Null), kind),
                 };
             }
-            let path = target(path)?;
+            let path = parse_patch_path(path)?;
             match kind {
                 Op::Remove => remove_at(doc, &path, op.value.as_ref()),
                 _ => {
@@ -111,10 +111,6 @@ fn apply_one(doc: &mut Value, op: &Operation) -> Result<()> {
             }
         }
     }
-}
-
-fn target(path: &str) -> Result<PatchPath> {
-    parse_patch_path(path)
 }
 
 /// `{"urn:…:User": {...}}` as a value, or as a path with an object value.
@@ -181,7 +177,7 @@ fn set_at(doc: &mut Value, path: &PatchPath, value: Value, op: Op) -> Result<()>
             found = true;
             match &attr.sub {
                 Some(sub) => set_field(item, sub, value.clone()),
-                None => merge_into(item, &value, op),
+                None => merge_into(item, &value),
             }
         }
         if !found {
@@ -193,7 +189,7 @@ fn set_at(doc: &mut Value, path: &PatchPath, value: Value, op: Op) -> Result<()>
             set_field(&mut item, field, expected.clone());
             match &attr.sub {
                 Some(sub) => set_field(&mut item, sub, value),
-                None => merge_into(&mut item, &value, Op::Replace),
+                None => merge_into(&mut item, &value),
             }
             items.push(item);
         }
@@ -229,7 +225,7 @@ fn set_at(doc: &mut Value, path: &PatchPath, value: Value, op: Op) -> Result<()>
     }
     match (scope.get_mut(&key), &value) {
         // A complex attribute (`name`): the given sub-attributes replace, others stay.
-        (Some(existing @ Value::Object(_)), Value::Object(_)) => merge_into(existing, &value, op),
+        (Some(existing @ Value::Object(_)), Value::Object(_)) => merge_into(existing, &value),
         _ => {
             scope.insert(key, value);
         }
@@ -244,7 +240,7 @@ fn set_field(item: &mut Value, field: &str, value: Value) {
     }
 }
 
-fn merge_into(item: &mut Value, value: &Value, _op: Op) {
+fn merge_into(item: &mut Value, value: &Value) {
     match (item.as_object_mut(), value) {
         (Some(map), Value::Object(fields)) => {
             for (k, v) in fields {
