@@ -200,98 +200,7 @@ impl App {
     pub fn update_member(&self, caller: &Caller, id: &str, changes: MemberChanges) -> Result<Member> {
         caller.require_admin()?;
         let now = now_ms();
-        self.store.write(|tx| {
-            tx.lock_org(&caller.org.id)?;
-            let org = tx.org_by_id(&caller.org.id)?.ok_or_else(|| Error::not_found("organisation"))?;
-            let before = tx.member_by_id(&org.id, id)?.ok_or_else(|| Error::not_found("member"))?;
-            let mut m = before.clone();
-            let c = changes.clone();
-            let p = &mut m.profile;
-            for (value, field) in [
-                (c.email, &mut p.email),
-                (c.employee_id, &mut p.employee_id),
-                (c.first_name, &mut p.first_name),
-                (c.last_name, &mut p.last_name),
-                (c.display_name, &mut p.display_name),
-                (c.title, &mut p.title),
-                (c.department, &mut p.department),
-                (c.location, &mut p.location),
-                (c.start_date, &mut p.start_date),
-                (c.birthday, &mut p.birthday),
-                (c.gender, &mut p.gender),
-            ] {
-                if let Some(v) = value {
-                    *field = v;
-                }
-            }
-            m.profile = m.profile.clone().validated()?;
-            if let Some(manager) = c.manager_id {
-                m.manager_id = manager.filter(|s| !s.is_empty());
-                if let Some(manager) = &m.manager_id {
-                    if before.manager_id.as_ref() != Some(manager) {
-                        check_manager(tx, &org.id, &m.id, manager)?;
-                    }
-                }
-            }
-            if let Some(role) = c.role {
-                let touches_owner = role == Role::Owner || before.role == Role::Owner;
-                if touches_owner && role != before.role && caller.member.role != Role::Owner {
-                    return Err(Error::forbidden("only owners may grant or take away the owner role").on_field("role"));
-                }
-                m.role = role;
-            }
-            if let Some(status) = c.status {
-                m.status = status;
-            }
-            if let Some(v) = c.may_give {
-                m.may_give = v;
-            }
-            if let Some(v) = c.may_receive {
-                m.may_receive = v;
-            }
-            if let Some(v) = c.allowance_override {
-                m.allowance_override = check_allowance(v)?;
-            }
-            let losing_owner = before.role == Role::Owner
-                && before.status == Status::Active
-                && (m.role != Role::Owner || m.status != Status::Active);
-            if losing_owner && tx.count_active_owners(&org.id)? <= 1 {
-                return Err(Error::conflict(
-                    "last_owner",
-                    "an organisation needs at least one active owner; make someone else owner first",
-                ));
-            }
-            if before.status == Status::Inactive && m.status == Status::Active {
-                check_activation_allowed(org.plan, tx.count_active_members(&org.id)?)?;
-            }
-            if m == before {
-                return Ok(m);
-            }
-            m.updated_at = now;
-            tx.update_member(&m)?;
-            if m.allowance_override != before.allowance_override {
-                let total = crate::recognition::monthly_allowance(&org, &m);
-                crate::recognition::retotal_allowance(tx, &org, &m, total, now)?;
-            }
-            let action = match (before.status, m.status) {
-                (Status::Active, Status::Inactive) => {
-                    tx.delete_member_sessions(&org.id, &m.id)?;
-                    publish(tx, &org.id, EventKind::MemberDeactivated, member_data(&m), now)?;
-                    "member.deactivated"
-                }
-                (Status::Inactive, Status::Active) => "member.reactivated",
-                _ => "member.updated",
-            };
-            tx.insert_audit(
-                &org.id,
-                Some(&caller.member.id),
-                action,
-                &m.id,
-                &audit_details(serde_json::to_value(changes_summary(&before, &m)).unwrap_or_default()),
-                now,
-            )?;
-            Ok(m)
-        })
+        self.store.write(|tx| change_member(tx, caller, id, &changes, now))
     }
 }
 
@@ -335,6 +244,108 @@ pub(crate) fn insert_new_member(
     publish(tx, &org.id, EventKind::MemberCreated, member_data(member), member.created_at)?;
     details["email"] = member.profile.email.clone().into();
     tx.insert_audit(&org.id, actor_id, "member.created", &member.id, &audit_details(details), member.created_at)
+}
+
+/// Applies an admin's changes inside a transaction: every member rule
+/// (owners, plan limit, manager loops, allowance, sessions ended on
+/// deactivation) and the audit entry.
+pub(crate) fn change_member(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: &str,
+    changes: &MemberChanges,
+    now: i64,
+) -> Result<Member> {
+    tx.lock_org(&caller.org.id)?;
+    let org = tx.org_by_id(&caller.org.id)?.ok_or_else(|| Error::not_found("organisation"))?;
+    let before = tx.member_by_id(&org.id, id)?.ok_or_else(|| Error::not_found("member"))?;
+    let mut m = before.clone();
+    let c = changes.clone();
+    let p = &mut m.profile;
+    for (value, field) in [
+        (c.email, &mut p.email),
+        (c.employee_id, &mut p.employee_id),
+        (c.first_name, &mut p.first_name),
+        (c.last_name, &mut p.last_name),
+        (c.display_name, &mut p.display_name),
+        (c.title, &mut p.title),
+        (c.department, &mut p.department),
+        (c.location, &mut p.location),
+        (c.start_date, &mut p.start_date),
+        (c.birthday, &mut p.birthday),
+        (c.gender, &mut p.gender),
+    ] {
+        if let Some(v) = value {
+            *field = v;
+        }
+    }
+    m.profile = m.profile.clone().validated()?;
+    if let Some(manager) = c.manager_id {
+        m.manager_id = manager.filter(|s| !s.is_empty());
+        if let Some(manager) = &m.manager_id {
+            if before.manager_id.as_ref() != Some(manager) {
+                check_manager(tx, &org.id, &m.id, manager)?;
+            }
+        }
+    }
+    if let Some(role) = c.role {
+        let touches_owner = role == Role::Owner || before.role == Role::Owner;
+        if touches_owner && role != before.role && caller.member.role != Role::Owner {
+            return Err(Error::forbidden("only owners may grant or take away the owner role").on_field("role"));
+        }
+        m.role = role;
+    }
+    if let Some(status) = c.status {
+        m.status = status;
+    }
+    if let Some(v) = c.may_give {
+        m.may_give = v;
+    }
+    if let Some(v) = c.may_receive {
+        m.may_receive = v;
+    }
+    if let Some(v) = c.allowance_override {
+        m.allowance_override = check_allowance(v)?;
+    }
+    let losing_owner = before.role == Role::Owner
+        && before.status == Status::Active
+        && (m.role != Role::Owner || m.status != Status::Active);
+    if losing_owner && tx.count_active_owners(&org.id)? <= 1 {
+        return Err(Error::conflict(
+            "last_owner",
+            "an organisation needs at least one active owner; make someone else owner first",
+        ));
+    }
+    if before.status == Status::Inactive && m.status == Status::Active {
+        check_activation_allowed(org.plan, tx.count_active_members(&org.id)?)?;
+    }
+    if m == before {
+        return Ok(m);
+    }
+    m.updated_at = now;
+    tx.update_member(&m)?;
+    if m.allowance_override != before.allowance_override {
+        let total = crate::recognition::monthly_allowance(&org, &m);
+        crate::recognition::retotal_allowance(tx, &org, &m, total, now)?;
+    }
+    let action = match (before.status, m.status) {
+        (Status::Active, Status::Inactive) => {
+            tx.delete_member_sessions(&org.id, &m.id)?;
+            publish(tx, &org.id, EventKind::MemberDeactivated, member_data(&m), now)?;
+            "member.deactivated"
+        }
+        (Status::Inactive, Status::Active) => "member.reactivated",
+        _ => "member.updated",
+    };
+    tx.insert_audit(
+        &org.id,
+        Some(&caller.member.id),
+        action,
+        &m.id,
+        &audit_details(serde_json::to_value(changes_summary(&before, &m)).unwrap_or_default()),
+        now,
+    )?;
+    Ok(m)
 }
 
 fn check_allowance(v: Option<i64>) -> Result<Option<i64>> {

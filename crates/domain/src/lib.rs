@@ -13,6 +13,7 @@ pub mod period;
 pub mod points;
 pub mod recognition;
 pub mod rewards;
+pub mod scim;
 pub mod sso;
 pub mod text;
 pub mod webhooks;

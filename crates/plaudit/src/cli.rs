@@ -47,6 +47,9 @@ enum Command {
     /// Members.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// SCIM provisioning.
+    #[command(subcommand)]
+    Scim(ScimCommand),
     /// Copy the SQLite database consistently while the server runs.
     Backup { file: PathBuf },
     /// Check the points ledger: every cached balance equals the sum of its
@@ -141,6 +144,18 @@ enum MemberCommand {
         email: String,
         #[arg(long)]
         password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScimCommand {
+    /// Create a SCIM token for an organisation (made as its owner); prints
+    /// only the token, which is shown this once.
+    CreateToken {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "SCIM")]
+        name: String,
     },
 }
 
@@ -243,6 +258,13 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             };
             let m = app.set_password(&org, &email, &password)?;
             println!("password set for {}; their other sessions were ended", m.profile.email);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Scim(ScimCommand::CreateToken { org, name }) => {
+            let app = cli.db.open(Config::default())?;
+            let (raw, token) = app.operator_scim_token(&org, &name)?;
+            eprintln!("created SCIM token {} for {org}; it is shown only now", token.id);
+            println!("{raw}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {

@@ -114,6 +114,12 @@ fn operator_story(db: &[&str], url: &str) {
     .contains("at least 10 characters"));
     fails(plaudit(db, &["member", "set-password", "--org", "acme", "ghost@example.com", "--password", PASSWORD]));
 
+    // A SCIM token for the operator's scripts: only the token on stdout, made as the owner.
+    let token = ok(plaudit(db, &["scim", "create-token", "--org", "acme"]));
+    let caller = app.scim_caller(token.trim()).expect("the printed token works");
+    assert_eq!(caller.member.role.as_str(), "owner");
+    fails(plaudit(db, &["scim", "create-token", "--org", "no-such-org"]));
+
     let migrate = ok(plaudit(db, &["migrate"]));
     assert_eq!(migrate.trim(), "the database is up to date");
 }

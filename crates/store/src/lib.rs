@@ -18,6 +18,7 @@ mod orgs;
 mod postgres;
 mod recognition;
 mod rewards;
+mod scim;
 mod sqlite;
 mod sso;
 mod webhooks;
@@ -30,6 +31,7 @@ pub use ledger::{AccountCheck, Allowance, LedgerEntry};
 pub use members::{sort_key as member_sort_key, ExistingLink, MemberFilter, MemberPatch};
 pub use recognition::{FeedFilter, StoredAnswer};
 pub use rewards::RedemptionFilter;
+pub use scim::{scim_norm, ScimToken};
 pub use sso::{SsoSettingsRow, SsoState};
 pub use webhooks::{delivery_job_key, WebhookDelivery, WebhookEndpoint};
 

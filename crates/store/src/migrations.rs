@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_chat.sql"),
         include_str!("../migrations/postgres/0006_chat.sql"),
     ),
+    (
+        "0007_scim",
+        include_str!("../migrations/sqlite/0007_scim.sql"),
+        include_str!("../migrations/postgres/0007_scim.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {

@@ -2,6 +2,8 @@
 //! (`pages/`), and what both share: errors, callers and CSRF (`http`).
 //! Handlers stay thin: parse, call the app, shape the answer.
 
+#![recursion_limit = "256"] // the OpenAPI document is one large `json!`
+
 pub mod api;
 pub mod http;
 pub mod integrations;
@@ -45,8 +47,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
     let state = AppState { app, options: Arc::new(options), metrics };
     Router::new()
         .merge(api::routes())
-        .merge(pages::routes())
         .merge(integrations::routes())
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), integrations::scim::record_failures))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::count_requests))
         .layer(axum::middleware::from_fn(http::api_problems))
         .layer(axum::middleware::from_fn(http::security_headers))

@@ -678,6 +678,11 @@ fn the_oauth_install_checks_its_state(db: &TestDb) {
 
 fn the_admin_page_saves_settings_and_shows_errors_beside_fields(db: &TestDb) {
     let s = setup(db);
+    // The integrations overview shows Slack connected, posting to its channel.
+    let overview = s.t.get(&s.owner.auth, "/admin/integrations").text();
+    assert!(overview.contains(&format!("posts to {CHANNEL}")), "{overview}");
+    let teams = overview.split("Microsoft Teams").nth(1).and_then(|rest| rest.split("</li>").next()).unwrap();
+    assert!(teams.contains("Not connected"), "Teams is not set up: {teams}");
     let csrf = csrf_of(&s.owner.auth);
     let post = |body: String| {
         s.t.request(
@@ -705,7 +710,7 @@ fn the_admin_page_saves_settings_and_shows_errors_beside_fields(db: &TestDb) {
         ("C0NEW", 3, "taco")
     );
     assert!(
-        s.t.get(&s.owner.auth, "/feed").text().contains("href=\"/admin/integrations/slack\""),
+        s.t.get(&s.owner.auth, "/admin/integrations").text().contains("href=\"/admin/integrations/slack\""),
         "in the admin navigation"
     );
     // Without a channel, the test message asks for one beside the field.

@@ -652,9 +652,15 @@ fn the_admin_page_manages_endpoints(db: &TestDb) {
     let csrf = csrf_of(&o.auth);
     let page = t.get(&o.auth, "/admin/integrations/webhooks");
     assert_eq!(page.status.as_u16(), 200);
-    assert!(page.text().contains("Add a webhook") && page.text().contains("href=\"/admin/integrations/webhooks\""));
+    assert!(page.text().contains("Add a webhook"));
+    let overview = t.get(&o.auth, "/admin/integrations").text();
+    assert!(
+        overview.contains("href=\"/admin/integrations/webhooks\"") && overview.contains("No endpoints"),
+        "{overview}"
+    );
     let (_, member) = t.member_session(&o.auth, "acme", "ana@acme.example", "member");
     assert_eq!(t.get(&member, "/admin/integrations/webhooks").status.as_u16(), 403);
+    assert_eq!(t.get(&member, "/admin/integrations").status.as_u16(), 403);
     assert!(!t.get(&member, "/feed").text().contains("/admin/integrations/webhooks"));
     drain(&t); // ana's member.created goes nowhere: no endpoint yet
 

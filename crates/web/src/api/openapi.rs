@@ -46,6 +46,24 @@ pub const ROUTES: &[RouteDoc] = &[
     ("get", "/api/v1/tokens", "The caller's live API tokens", None, 200, Some("Page")),
     ("delete", "/api/v1/tokens/{id}", "Revoke an API token", None, 204, None),
     ("get", "/api/v1/me", "The caller", None, 200, Some("Member")),
+    (
+        "post",
+        "/api/v1/scim_tokens",
+        "Create a SCIM bearer token for the organisation's identity provider (admins; shown only in this answer)",
+        Some("ScimTokenRequest"),
+        201,
+        Some("ScimToken"),
+    ),
+    (
+        "get",
+        "/api/v1/scim_tokens",
+        "The organisation's live SCIM tokens with their last use (admins)",
+        None,
+        200,
+        Some("Page"),
+    ),
+    ("delete", "/api/v1/scim_tokens/{id}", "Revoke a SCIM token (admins)", None, 204, None),
+    ("get", "/api/v1/members/{id}/groups", "The SCIM groups (teams) a member is in", None, 200, Some("Page")),
     ("get", "/api/v1/org", "The caller's organisation and its settings", None, 200, Some("Org")),
     ("patch", "/api/v1/org", "Change the organisation's settings (admins)", Some("OrgPatch"), 200, Some("Org")),
     ("get", "/api/v1/audit_log", "Admin actions, newest first (admins)", None, 200, Some("Page")),
@@ -534,6 +552,12 @@ fn base_schemas() -> Value {
         "SessionAnswer": object(&["member", "csrf_token"], &[("member", schema_ref("Member")), ("org", schema_ref("Org")), ("csrf_token", string())]),
         "TokenRequest": object(&["name"], &[("name", string())]),
         "Token": object(&["id", "name"], &[("id", string()), ("name", string()), ("token", string()), ("created_at", string())]),
+        "ScimTokenRequest": object(&[], &[("name", string())]),
+        "ScimToken": object(&["id", "name", "created_at"], &[
+            ("id", string()), ("name", string()), ("token", string()), ("created_at", string()),
+            ("created_by", string()), ("last_used_at", nullable("string")), ("scim_base_url", string()),
+            ("last_error", json!({"type": ["object", "null"], "description": "the token's last failed request: {message, at}"})),
+        ]),
         "Page": object(&["items", "next_cursor"], &[("items", json!({"type": "array", "items": {}})), ("next_cursor", nullable("string"))]),
         "Balance": object(&["allowance", "earned"], &[
             ("allowance", object(&["period", "total", "remaining", "resets_at"], &[

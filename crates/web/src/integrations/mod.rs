@@ -5,8 +5,10 @@
 //! - `slack`: the Slack app (commands, events, interactivity, install)
 //! - `teams`: the Microsoft Teams outgoing webhook and account linking
 //! - `sso`: sign-in with OpenID Connect, its admin page and API
+//! - `scim`: the SCIM 2.0 service provider (`/scim/v2`), tokens by bearer
 //! - `webhooks`: the admin API of outbound webhooks (endpoints, delivery log, redelivery)
 
+pub mod scim;
 pub mod slack;
 pub mod sso;
 pub mod teams;
@@ -31,5 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/integrations/sso/test", post(sso::admin_test))
         .route("/auth/oidc/{org}/start", get(sso::start))
         .route("/auth/oidc/{org}/callback", get(sso::callback))
+        .merge(scim::routes())
         .merge(webhooks::routes())
 }

@@ -425,3 +425,33 @@ pub async fn teams_disconnect(
         Err(e) => super::layout::error_page(Some(&caller), &e),
     }
 }
+
+/// `/admin/integrations`: every integration, whether it is set up, its last
+/// error, and the way to its own page.
+pub async fn overview(State(state): State<AppState>, AdminCaller(caller): AdminCaller) -> Response {
+    let c = caller.clone();
+    let statuses = match run(&state, move |app| app.integration_statuses(&c)).await {
+        Ok(s) => s,
+        Err(e) => return super::layout::error_page(Some(&caller), &e),
+    };
+    let body = html! {
+        h1 { "Integrations" }
+        p.hint { "Connect Plaudit to the tools your organisation already uses." }
+        ul.integrations data-testid="integrations" {
+            @for s in &statuses {
+                li.card {
+                    h2 { a href=(s.path) { (s.name) } }
+                    p { (s.what) }
+                    p {
+                        strong { @if s.connected { "Connected" } @else { "Not connected" } }
+                        " · " (s.detail)
+                    }
+                    @if let Some(e) = &s.last_error {
+                        p.error { "Last error: " (e) }
+                    }
+                }
+            }
+        }
+    };
+    html_response(StatusCode::OK, page(Some(&caller), Nav::Integrations, "Integrations", body))
+}

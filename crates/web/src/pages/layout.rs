@@ -62,10 +62,8 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                     @if c.member.role.is_admin() {
                                         li { a href="/admin/rewards" aria-current=[(current == Nav::RewardsAdmin).then_some("page")] { "Rewards admin" } }
                                         li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
-                                        li { a href="/admin/integrations/slack" aria-current=[(current == Nav::Integrations).then_some("page")] { "Integrations" } }
+                                        li { a href="/admin/integrations" aria-current=[(current == Nav::Integrations).then_some("page")] { "Integrations" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
-                                        li { a href="/admin/integrations/sso" aria-current=[(current == Nav::Integrations).then_some("page")] { "SSO" } }
-                                        li { a href="/admin/integrations/webhooks" aria-current=[(current == Nav::Integrations).then_some("page")] { "Webhooks" } }
                                     }
                                 }
                             }

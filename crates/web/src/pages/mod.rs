@@ -12,6 +12,7 @@
 //! - `okrs`: the cycle overview, objectives with their key results and check-ins, KPIs
 //! - `settings`: organisation settings
 //! - `webhooks`: the admin's webhook endpoints, their delivery logs, tests and redelivery
+//! - `scim`: the SCIM provisioning integration (base URL, tokens)
 //! - `assets`: the embedded stylesheet and script
 
 mod account;
@@ -23,6 +24,7 @@ pub(crate) mod layout;
 mod okrs;
 mod recognition;
 mod rewards;
+mod scim;
 mod settings;
 mod webhooks;
 
@@ -95,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/integrations/webhooks/{id}/rotate", post(webhooks::rotate))
         .route("/admin/integrations/webhooks/{id}/delete", post(webhooks::delete))
         .route("/admin/integrations/webhook_deliveries/{id}/redeliver", post(webhooks::redeliver))
+        .route("/admin/integrations", get(integrations::overview))
         .route("/admin/integrations/slack", get(integrations::slack))
         .route("/admin/integrations/slack/settings", post(integrations::slack_save))
         .route("/admin/integrations/slack/test", post(integrations::slack_test))
@@ -102,6 +105,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/integrations/teams", get(integrations::teams).post(integrations::teams_save))
         .route("/admin/integrations/teams/test", post(integrations::teams_test))
         .route("/admin/integrations/teams/disconnect", post(integrations::teams_disconnect))
+        .route(scim::PATH, get(scim::show))
+        .route("/admin/integrations/scim/tokens", post(scim::create_token))
+        .route("/admin/integrations/scim/tokens/{id}/revoke", post(scim::revoke_token))
         .route("/assets/{file}", get(assets::serve))
 }
 
