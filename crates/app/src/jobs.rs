@@ -61,6 +61,7 @@ impl App {
                 },
                 Err(e) => Outcome::Failed(format!("unreadable event: {e}")),
             },
+            crate::mail::EMAIL_JOB => self.run_mail_job(job),
             other => Outcome::Failed(format!("unknown job kind {other:?}")),
         }
     }
@@ -91,6 +92,7 @@ impl App {
     /// queues its own jobs, so one slow receiver never holds up another.
     fn fan_out(&self, event: &Event) -> Result<()> {
         tracing::debug!(event = %event.id, kind = event.kind.as_str(), "event published");
+        self.mail_on_event(event)?;
         Ok(())
     }
 }

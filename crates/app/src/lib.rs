@@ -9,6 +9,7 @@ pub mod directory_import;
 pub mod events;
 mod idempotency;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod okrs;
 pub mod orgs;
@@ -38,6 +39,8 @@ pub struct Config {
     /// The external base URL (no trailing slash), for links in e-mails and
     /// chat messages and for OAuth/OpenID redirects.
     pub public_url: String,
+    /// Outgoing mail (`PLAUDIT_SMTP_URL`, `PLAUDIT_SMTP_FROM`); none by default.
+    pub mail: mail::MailConfig,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             session_ttl_ms: 14 * 24 * 3600 * 1000,
             secret_key: PROCESS_KEY.get_or_init(secrets::SecretKey::generate).clone(),
             public_url: "http://127.0.0.1:8080".to_string(),
+            mail: mail::MailConfig::default(),
         }
     }
 }

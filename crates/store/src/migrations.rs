@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_jobs.sql"),
         include_str!("../migrations/postgres/0005_jobs.sql"),
     ),
+    (
+        "0010_email",
+        include_str!("../migrations/sqlite/0010_email.sql"),
+        include_str!("../migrations/postgres/0010_email.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {
