@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod http;
+pub mod integrations;
 pub mod pages;
 
 use axum::Router;
@@ -45,6 +46,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(integrations::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::count_requests))
         .layer(axum::middleware::from_fn(http::api_problems))
         .layer(axum::middleware::from_fn(http::security_headers))

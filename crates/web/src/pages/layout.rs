@@ -20,6 +20,7 @@ pub enum Nav {
     Settings,
     Rewards,
     RewardsAdmin,
+    Integrations,
     None,
 }
 
@@ -62,6 +63,7 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                         li { a href="/admin/rewards" aria-current=[(current == Nav::RewardsAdmin).then_some("page")] { "Rewards admin" } }
                                         li { a href="/admin/recognition" aria-current=[(current == Nav::Recognition).then_some("page")] { "Values & rules" } }
                                         li { a href="/settings" aria-current=[(current == Nav::Settings).then_some("page")] { "Settings" } }
+                                        li { a href="/admin/integrations/email" aria-current=[(current == Nav::Integrations).then_some("page")] { "E-mail" } }
                                     }
                                 }
                             }
@@ -70,6 +72,7 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                     span.visually-hidden { "Signed in as " }
                                     a href={ "/members/" (c.member.id) } dir="auto" data-testid="current-member" { (c.member.profile.display_name) }
                                 }
+                                a.account-link href="/settings/notifications" { "Notifications" }
                                 form.signout method="post" action="/signout" {
                                     input type="hidden" name="csrf" value=(c.csrf_token.as_deref().unwrap_or(""));
                                     button.button.button-quiet type="submit" { "Sign out" }
