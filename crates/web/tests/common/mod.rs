@@ -23,6 +23,9 @@ use tower::ServiceExt;
 /// Points fixtures: members with tokens, snapshots of every balance (see points.rs).
 pub mod points;
 
+/// A local SMTP sink (see smtp.rs).
+pub mod smtp;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 /// The directory of data/directory.csv (the same file the demo bundles).
