@@ -54,6 +54,8 @@ pub struct OutgoingMail {
     pub html: String,
     /// The one-click unsubscribe link (every kind but password resets).
     pub unsubscribe_url: Option<String>,
+    /// The local part of the Message-ID, fixed when queued.
+    pub message_id: String,
 }
 
 /// The operator's mail settings (`PLAUDIT_SMTP_URL`, `PLAUDIT_SMTP_FROM`).
@@ -113,11 +115,17 @@ enum Block {
     Button { label: String, url: String },
 }
 
-fn render(org: &Org, blocks: &[Block], footer: &str, unsubscribe: Option<&str>) -> (String, String) {
+/// `footer` is plain text; `settings`, when given, is linked after it.
+fn render(
+    org: &Org,
+    blocks: &[Block],
+    footer: &str,
+    settings: Option<&str>,
+    unsubscribe: Option<&str>,
+) -> (String, String) {
     let mut text = String::new();
-    let mut html = String::from(
-        "<!DOCTYPE html><html><body style=\"font-family: sans-serif; line-height: 1.5; color: #1f2430\">",
-    );
+    let mut html =
+        String::from("<!DOCTYPE html><html><body style=\"font-family: sans-serif; line-height: 1.5; color: #1f2430\">");
     for b in blocks {
         match b {
             Block::Para(p) => {
@@ -154,12 +162,17 @@ fn render(org: &Org, blocks: &[Block], footer: &str, unsubscribe: Option<&str>) 
         }
     }
     text.push_str("-- \n");
-    text.push_str(&format!("Plaudit for {}. {footer}\n", org.name));
+    text.push_str(&format!("Plaudit for {}. {footer}", org.name));
     html.push_str(&format!(
         "<hr><p style=\"font-size: 0.85em; color: #555\">Plaudit for {}. {}",
         escape_html(&org.name),
         escape_html(footer)
     ));
+    if let Some(s) = settings {
+        text.push_str(&format!(": {s}"));
+        html.push_str(&format!(": <a href=\"{}\">{}</a>", escape_html(s), escape_html(s)));
+    }
+    text.push('\n');
     if let Some(u) = unsubscribe {
         text.push_str(&format!("Unsubscribe from these mails: {u}\n"));
         html.push_str(&format!(" <a href=\"{}\">Unsubscribe from these mails</a>.", escape_html(u)));
@@ -191,15 +204,13 @@ impl App {
     /// A mail of an optional `kind` to `member`, unless they opted out or are inactive.
     fn compose(&self, org: &Org, member: &Member, kind: MailKind, subject: String, blocks: &[Block]) -> OutgoingMail {
         let unsubscribe = kind.optional().then(|| self.unsubscribe_url(&org.id, &member.id, kind));
-        let footer = if kind.optional() {
-            format!(
-                "You get this mail because of your notification settings: {}",
-                self.link("/settings/notifications")
-            )
+        let settings = self.link("/settings/notifications");
+        let (footer, settings) = if kind.optional() {
+            ("You get this mail because of your notification settings", Some(settings.as_str()))
         } else {
-            "You get this mail because someone asked for it with your address.".to_string()
+            ("You get this mail because someone asked for it with your address.", None)
         };
-        let (text, html) = render(org, blocks, &footer, unsubscribe.as_deref());
+        let (text, html) = render(org, blocks, footer, settings, unsubscribe.as_deref());
         OutgoingMail {
             kind,
             to: member.profile.email.clone(),
@@ -208,6 +219,7 @@ impl App {
             text,
             html,
             unsubscribe_url: unsubscribe,
+            message_id: plaudit_store::new_id(),
         }
     }
 
@@ -491,9 +503,8 @@ impl App {
     }
 
     fn unsubscribe_target(&self, token: &str) -> Result<(String, String, MailKind)> {
-        let invalid = || {
-            Error::new(ErrorKind::NotFound, "unsubscribe_link_invalid", "this unsubscribe link is not valid")
-        };
+        let invalid =
+            || Error::new(ErrorKind::NotFound, "unsubscribe_link_invalid", "this unsubscribe link is not valid");
         let (message, signature) = token.rsplit_once('.').ok_or_else(invalid)?;
         if !self.config.secret_key.verify(UNSUBSCRIBE, message, signature) {
             return Err(invalid());
@@ -653,7 +664,7 @@ impl App {
             caller.org.name, caller.member.profile.display_name
         ))];
         let footer = "You get this mail because you asked for a test on the e-mail settings page.";
-        let (text, html) = render(&caller.org, &blocks, footer, None);
+        let (text, html) = render(&caller.org, &blocks, footer, None, None);
         let mail = OutgoingMail {
             kind: MailKind::PasswordReset,
             to: caller.member.profile.email.clone(),
@@ -662,11 +673,19 @@ impl App {
             text,
             html,
             unsubscribe_url: None,
+            message_id: plaudit_store::new_id(),
         };
         let sent = self.send_mail(&mail);
         let details = audit_details(serde_json::json!({"to": mail.to, "ok": sent.is_ok()}));
         self.store.write(|tx| {
-            tx.insert_audit(&caller.org.id, Some(&caller.member.id), "email.test_sent", &caller.member.id, &details, now_ms())
+            tx.insert_audit(
+                &caller.org.id,
+                Some(&caller.member.id),
+                "email.test_sent",
+                &caller.member.id,
+                &details,
+                now_ms(),
+            )
         })?;
         sent.map(|()| mail.to.clone()).map_err(|e| {
             Error::new(ErrorKind::Unavailable, "smtp_failed", format!("the mail server refused the test mail: {}", e.0))
@@ -707,36 +726,31 @@ impl App {
 #[derive(Debug)]
 struct SendError(String, bool);
 
-#[derive(Clone)]
-struct ListUnsubscribe(String);
+/// A header lettre has no type for: `$name` with the text the value holds.
+macro_rules! text_header {
+    ($ty:ident, $name:literal) => {
+        #[derive(Clone)]
+        struct $ty(String);
 
-impl lettre::message::header::Header for ListUnsubscribe {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
-    }
-    fn parse(s: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListUnsubscribe(s.to_string()))
-    }
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
-    }
+        impl lettre::message::header::Header for $ty {
+            fn name() -> lettre::message::header::HeaderName {
+                lettre::message::header::HeaderName::new_from_ascii_str($name)
+            }
+            fn parse(s: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($ty(s.to_string()))
+            }
+            fn display(&self) -> lettre::message::header::HeaderValue {
+                lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
 }
 
-/// RFC 8058: mail clients may unsubscribe with one POST, no page shown.
-#[derive(Clone)]
-struct ListUnsubscribePost;
-
-impl lettre::message::header::Header for ListUnsubscribePost {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
-    }
-    fn parse(_: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListUnsubscribePost)
-    }
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
-    }
-}
+text_header!(ListUnsubscribe, "List-Unsubscribe");
+// RFC 8058: mail clients may unsubscribe with one POST, no page shown.
+text_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
+// RFC 3834: no out-of-office answers to machine mail.
+text_header!(AutoSubmitted, "Auto-Submitted");
 
 fn build_message(from: &str, mail: &OutgoingMail) -> std::result::Result<lettre::Message, SendError> {
     use lettre::message::header::{ContentTransferEncoding, ContentType};
@@ -745,9 +759,18 @@ fn build_message(from: &str, mail: &OutgoingMail) -> std::result::Result<lettre:
     let from: Mailbox = from.parse().map_err(|e| permanent(format!("bad sender: {e}")))?;
     let address = mail.to.parse().map_err(|e| permanent(format!("bad recipient {}: {e}", mail.to)))?;
     let name = Some(mail.to_name.clone()).filter(|n| !n.trim().is_empty());
-    let mut builder = lettre::Message::builder().from(from).to(Mailbox::new(name, address)).subject(&mail.subject);
+    // The same id on every try, so a server that got a mail whose answer was lost can drop the copy.
+    let message_id = format!("<{}@{}>", mail.message_id, from.email.domain());
+    let mut builder = lettre::Message::builder()
+        .from(from)
+        .to(Mailbox::new(name, address))
+        .subject(&mail.subject)
+        .message_id(Some(message_id))
+        .header(AutoSubmitted("auto-generated".into()));
     if let Some(url) = &mail.unsubscribe_url {
-        builder = builder.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
+        builder = builder
+            .header(ListUnsubscribe(format!("<{url}>")))
+            .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
     }
     // Base64 keeps long lines and any script intact through every relay.
     let part = |ct: ContentType, body: &str| -> std::result::Result<SinglePart, SendError> {

@@ -211,7 +211,10 @@ mod tests {
     #[test]
     fn smtp_urls_in_lettres_forms() {
         let plain = SmtpSettings::parse("smtp://127.0.0.1:2525").unwrap();
-        assert_eq!((plain.host.as_str(), plain.port, plain.tls, plain.username), ("127.0.0.1", 2525, TlsMode::None, None));
+        assert_eq!(
+            (plain.host.as_str(), plain.port, plain.tls, plain.username),
+            ("127.0.0.1", 2525, TlsMode::None, None)
+        );
         let starttls = SmtpSettings::parse("smtp://mail.example.com?tls=required").unwrap();
         assert_eq!((starttls.port, starttls.tls), (587, TlsMode::Starttls));
         let opp = SmtpSettings::parse("smtp://mail.example.com:2587?tls=opportunistic").unwrap();

@@ -51,6 +51,11 @@ fn to(mail: &Mail) -> &str {
     mail.to[0].as_str()
 }
 
+/// Each mail's first recipient.
+fn recipients(mails: &[Mail]) -> Vec<&str> {
+    mails.iter().map(to).collect()
+}
+
 fn mail_jobs(t: &TestApp, org_id: &str) -> Vec<plaudit_store::Job> {
     t.app.store.read(|tx| tx.list_jobs(org_id, Some("email.send"), 100)).unwrap()
 }
@@ -82,9 +87,15 @@ fn recognition_mail_names_the_giver_escapes_html_and_unsubscribes_one_kind(db: &
     assert_eq!(m.from, "plaudit@plaudit.test");
     assert_eq!(m.subject(), "Olive Owner recognised you");
     assert!(m.header("to").unwrap().contains("ana@acme.example"));
+    assert!(m.header("message-id").unwrap().ends_with("@plaudit.test>"));
+    assert_eq!(m.header("auto-submitted").as_deref(), Some("auto-generated"));
     // The text part: giver, points with the currency, the message as written, values, the post's link.
     let org = t.get(&team.org.auth, "/api/v1/org").ok(200);
-    let currency = format!("5 {} {}", org["currency"]["emoji"].as_str().unwrap(), org["currency"]["name_plural"].as_str().unwrap());
+    let currency = format!(
+        "5 {} {}",
+        org["currency"]["emoji"].as_str().unwrap(),
+        org["currency"]["name_plural"].as_str().unwrap()
+    );
     assert!(m.text.contains(&format!("Olive Owner recognised you with {currency}")), "{}", m.text);
     assert!(m.text.contains(&format!("> {message}")), "{}", m.text);
     assert!(m.text.contains("Values: 🤝 Teamwork"), "{}", m.text);
@@ -92,7 +103,11 @@ fn recognition_mail_names_the_giver_escapes_html_and_unsubscribes_one_kind(db: &
     assert!(m.text.contains(&post_link), "{}", m.text);
     assert!(m.text.contains("(Europe/Oslo)"), "the time in the org's zone: {}", m.text);
     // The HTML part: the message escaped, never markup.
-    assert!(m.html.contains("Thanks for &lt;b&gt;the launch&lt;/b&gt; &amp; the &quot;late&quot; nights 🚀"), "{}", m.html);
+    assert!(
+        m.html.contains("Thanks for &lt;b&gt;the launch&lt;/b&gt; &amp; the &quot;late&quot; nights 🚀"),
+        "{}",
+        m.html
+    );
     assert!(!m.html.contains("<b>the launch"));
     assert!(m.html.contains(&format!("href=\"{post_link}\"")));
     // One-click unsubscribe headers and the same link in the body.
@@ -125,11 +140,15 @@ fn recognition_mail_names_the_giver_escapes_html_and_unsubscribes_one_kind(db: &
     assert_eq!(prefs, json!({"recognition": false, "redemption": true, "digest": true, "check_in_reminder": true}));
 
     // Ana gets no more recognition mail; Bob still does.
-    t.post(&team.org.auth, "/api/v1/recognitions", &json!({"recipients": [team.ana.id, team.bob.id], "points": 1, "message": "Again"}))
-        .ok(201);
+    t.post(
+        &team.org.auth,
+        "/api/v1/recognitions",
+        &json!({"recipients": [team.ana.id, team.bob.id], "points": 1, "message": "Again"}),
+    )
+    .ok(201);
     deliver(t);
     let mails = sink.take();
-    assert_eq!(mails.iter().map(|m| to(m).to_string()).collect::<Vec<_>>(), [team.bob.email.clone()]);
+    assert_eq!(recipients(&mails), [team.bob.email.as_str()]);
     assert_eq!(mails[0].subject(), "Olive Owner recognised you");
     assert!(mails[0].text.contains("1 ") && mails[0].text.contains(org["currency"]["name_singular"].as_str().unwrap()));
 }
@@ -142,13 +161,15 @@ fn inactive_members_and_orgs_without_smtp_get_nothing(db: &TestDb) {
     team.patch_member(&team.cy.id, json!({"status": "inactive"}));
     deliver(t);
     let mails = sink.take();
-    assert_eq!(mails.iter().map(|m| to(m).to_string()).collect::<Vec<_>>(), [team.ana.email.clone()]);
+    assert_eq!(recipients(&mails), [team.ana.email.as_str()]);
 
     // Without SMTP nothing is queued at all.
     let plain = TestApp::new(db);
     let o = plain.signup("globex");
     let bea = plain.add_member(&o.auth, "bea@globex.example", json!({}));
-    plain.post(&o.auth, "/api/v1/recognitions", &json!({"recipients": [bea["id"]], "points": 1, "message": "Hi"})).ok(201);
+    plain
+        .post(&o.auth, "/api/v1/recognitions", &json!({"recipients": [bea["id"]], "points": 1, "message": "Hi"}))
+        .ok(201);
     deliver(&plain);
     assert!(mail_jobs(&plain, &o.org_id).is_empty());
     assert_eq!(plain.app.schedule_periodic_mail_at(now_ms() + 8 * DAY).unwrap(), 0);
@@ -161,10 +182,18 @@ fn redemption_mails_link_to_the_page_and_never_carry_the_code(db: &TestDb) {
     let (team, sink) = team_with_mail(db, "acme");
     let t = &team.t;
     t.app.set_plan("acme", plaudit_domain::org::Plan::Paid).unwrap();
-    t.post(&team.org.auth, "/api/v1/awards", &json!({"recipients": [team.ana.id], "points": 500, "message": "Spend it"}))
-        .ok(201);
+    t.post(
+        &team.org.auth,
+        "/api/v1/awards",
+        &json!({"recipients": [team.ana.id], "points": 500, "message": "Spend it"}),
+    )
+    .ok(201);
     let card = t
-        .post(&team.org.auth, "/api/v1/rewards", &json!({"kind": "culture", "name": "Book <voucher>", "cost_points": 10, "requires_approval": true}))
+        .post(
+            &team.org.auth,
+            "/api/v1/rewards",
+            &json!({"kind": "culture", "name": "Book <voucher>", "cost_points": 10, "requires_approval": true}),
+        )
         .ok(201);
     let first = t.post(&team.ana.auth, "/api/v1/redemptions", &json!({"reward_id": card["id"]})).ok(201);
     let second = t.post(&team.ana.auth, "/api/v1/redemptions", &json!({"reward_id": card["id"]})).ok(201);
@@ -172,16 +201,25 @@ fn redemption_mails_link_to_the_page_and_never_carry_the_code(db: &TestDb) {
     sink.take(); // the award's recognition mail
 
     let code = "GIFT-SECRET-4711";
-    t.post(&team.org.auth, &format!("/api/v1/redemptions/{}/fulfil", first["id"].as_str().unwrap()), &json!({"code": code, "note": "Desk 4"}))
-        .ok(200);
-    t.post(&team.org.auth, &format!("/api/v1/redemptions/{}/decline", second["id"].as_str().unwrap()), &json!({"reason": "Out of <stock> this month"}))
-        .ok(200);
+    t.post(
+        &team.org.auth,
+        &format!("/api/v1/redemptions/{}/fulfil", first["id"].as_str().unwrap()),
+        &json!({"code": code, "note": "Desk 4"}),
+    )
+    .ok(200);
+    t.post(
+        &team.org.auth,
+        &format!("/api/v1/redemptions/{}/decline", second["id"].as_str().unwrap()),
+        &json!({"reason": "Out of <stock> this month"}),
+    )
+    .ok(200);
     deliver(t);
     let mut mails = sink.take();
     mails.sort_by_key(|m| m.subject());
     assert_eq!(mails.len(), 2);
     assert!(mails.iter().all(|m| to(m) == team.ana.email));
-    let (ready, declined) = if mails[0].subject().contains("ready") { (&mails[0], &mails[1]) } else { (&mails[1], &mails[0]) };
+    let (ready, declined) =
+        if mails[0].subject().contains("ready") { (&mails[0], &mails[1]) } else { (&mails[1], &mails[0]) };
     assert_eq!(ready.subject(), "Your Book <voucher> is ready");
     assert!(ready.text.contains("was fulfilled on"), "{}", ready.text);
     assert!(ready.text.contains(&format!("{PUBLIC}/redemptions")));
@@ -199,9 +237,14 @@ fn redemption_mails_link_to_the_page_and_never_carry_the_code(db: &TestDb) {
     // Turned off: no more redemption mail, recognition mail still comes.
     t.patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"redemption": false})).ok(200);
     let third = t.post(&team.ana.auth, "/api/v1/redemptions", &json!({"reward_id": card["id"]})).ok(201);
-    t.post(&team.org.auth, &format!("/api/v1/redemptions/{}/fulfil", third["id"].as_str().unwrap()), &json!({})).ok(200);
-    t.post(&team.org.auth, "/api/v1/recognitions", &json!({"recipients": [team.ana.id], "points": 1, "message": "Still here"}))
-        .ok(201);
+    t.post(&team.org.auth, &format!("/api/v1/redemptions/{}/fulfil", third["id"].as_str().unwrap()), &json!({}))
+        .ok(200);
+    t.post(
+        &team.org.auth,
+        "/api/v1/recognitions",
+        &json!({"recipients": [team.ana.id], "points": 1, "message": "Still here"}),
+    )
+    .ok(201);
     deliver(t);
     let mails = sink.take();
     assert_eq!(mails.len(), 1);
@@ -218,9 +261,12 @@ fn preferences_by_api_and_page(db: &TestDb) {
     let changed = t.patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"digest": false})).ok(200);
     assert_eq!(changed["digest"], false);
     assert_eq!(changed["recognition"], true);
-    let refused = t.patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"password_reset": false})).problem(422, "validation_failed");
+    let refused = t
+        .patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"password_reset": false}))
+        .problem(422, "validation_failed");
     assert_eq!(refused["field"], "password_reset");
-    t.patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"newsletter": false})).problem(422, "validation_failed");
+    t.patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"newsletter": false}))
+        .problem(422, "validation_failed");
     t.patch(&team.ana.auth, "/api/v1/me/notifications", &json!({"digest": "no"})).problem(422, "validation_failed");
     // Another member's choices are their own.
     assert_eq!(t.get(&team.bob.auth, "/api/v1/me/notifications").ok(200), all_on);
@@ -230,9 +276,17 @@ fn preferences_by_api_and_page(db: &TestDb) {
     let owner = &team.org.auth;
     let page = t.get(owner, "/settings/notifications");
     assert_eq!(page.status, 200);
-    assert!(page.text().contains("name=\"recognition\"") && page.text().contains("Password-reset links are always sent"));
+    assert!(
+        page.text().contains("name=\"recognition\"") && page.text().contains("Password-reset links are always sent")
+    );
     let form = format!("csrf={}&recognition=on&check_in_reminder=on", csrf_of(owner));
-    let saved = t.request(axum::http::Method::POST, "/settings/notifications", owner, Some("application/x-www-form-urlencoded"), form.into_bytes());
+    let saved = t.request(
+        axum::http::Method::POST,
+        "/settings/notifications",
+        owner,
+        Some("application/x-www-form-urlencoded"),
+        form.into_bytes(),
+    );
     assert_eq!(saved.status, 303, "{}", saved.text());
     assert_eq!(
         t.get(owner, "/api/v1/me/notifications").ok(200),
@@ -333,7 +387,11 @@ fn check_in_reminders_go_to_owners_of_stale_key_results(db: &TestDb) {
         .post(admin, "/api/v1/cycles", &json!({"kind": "custom", "name": "Long", "start_date": "2026-01-01", "end_date": "2028-12-31", "state": "active"}))
         .ok(201);
     let planning = t
-        .post(admin, "/api/v1/cycles", &json!({"kind": "custom", "name": "Later", "start_date": "2029-01-01", "end_date": "2029-12-31"}))
+        .post(
+            admin,
+            "/api/v1/cycles",
+            &json!({"kind": "custom", "name": "Later", "start_date": "2029-01-01", "end_date": "2029-12-31"}),
+        )
         .ok(201);
     let objective = |cycle: &Value, title: &str| -> String {
         let o = t.post(admin, "/api/v1/objectives", &json!({"cycle_id": cycle["id"], "title": title})).ok(201);
@@ -343,7 +401,11 @@ fn check_in_reminders_go_to_owners_of_stale_key_results(db: &TestDb) {
     let later = objective(&planning, "Someday");
     let kr = |objective: &str, title: &str, owner: &Person| -> String {
         let k = t
-            .post(admin, &format!("/api/v1/objectives/{objective}/key_results"), &json!({"title": title, "start": 0, "target": 10, "owner_id": owner.id}))
+            .post(
+                admin,
+                &format!("/api/v1/objectives/{objective}/key_results"),
+                &json!({"title": title, "start": 0, "target": 10, "owner_id": owner.id}),
+            )
             .ok(201);
         k["id"].as_str().unwrap().to_string()
     };
@@ -381,9 +443,12 @@ fn password_reset_end_to_end(db: &TestDb) {
     let t = &team.t;
     t.app.set_password("acme", &team.ana.email, PASSWORD).unwrap();
     let old_session = t.sign_in("acme", &team.ana.email, PASSWORD);
-    let known = t.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "acme", "email": "ANA@acme.example"})).ok(202);
-    let unknown = t.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "acme", "email": "nobody@acme.example"})).ok(202);
-    let no_org = t.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "nope", "email": "ana@acme.example"})).ok(202);
+    let known =
+        t.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "acme", "email": "ANA@acme.example"})).ok(202);
+    let unknown =
+        t.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "acme", "email": "nobody@acme.example"})).ok(202);
+    let no_org =
+        t.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "nope", "email": "ana@acme.example"})).ok(202);
     assert_eq!(known, unknown);
     assert_eq!(known, no_org);
     deliver(t);
@@ -400,16 +465,23 @@ fn password_reset_end_to_end(db: &TestDb) {
     let stored: Vec<String> = t
         .app
         .store
-        .read(|tx| Ok(tx.password_reset(&plaudit_app::auth::token_hash(&token), now_ms())?.into_iter().map(|(o, _)| o).collect()))
+        .read(|tx| {
+            Ok(tx
+                .password_reset(&plaudit_app::auth::token_hash(&token), now_ms())?
+                .into_iter()
+                .map(|(o, _)| o)
+                .collect())
+        })
         .unwrap();
-    assert_eq!(stored, [team.org.org_id.clone()]);
+    assert_eq!(stored, [team.org.org_id.as_str()]);
 
     // The page accepts the link; a weak password is refused and changes nothing.
     let page = t.get(&Auth::None, path_of(&link));
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Choose a new password"));
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
-    t.post(&Auth::None, "/api/v1/password_resets/confirm", &json!({"token": token, "password": "short"})).problem(422, "validation_failed");
+    t.post(&Auth::None, "/api/v1/password_resets/confirm", &json!({"token": token, "password": "short"}))
+        .problem(422, "validation_failed");
     t.get(&old_session, "/api/v1/me").ok(200);
     let new_password = "a much better passphrase";
     t.post(&Auth::None, "/api/v1/password_resets/confirm", &json!({"token": token, "password": new_password})).ok(204);
@@ -418,19 +490,37 @@ fn password_reset_end_to_end(db: &TestDb) {
     t.sign_in_raw("acme", &team.ana.email, PASSWORD).problem(401, "invalid_credentials");
     t.sign_in("acme", &team.ana.email, new_password);
     // Single use.
-    t.post(&Auth::None, "/api/v1/password_resets/confirm", &json!({"token": token, "password": "yet another passphrase"}))
-        .problem(422, "reset_token_invalid");
+    t.post(
+        &Auth::None,
+        "/api/v1/password_resets/confirm",
+        &json!({"token": token, "password": "yet another passphrase"}),
+    )
+    .problem(422, "reset_token_invalid");
     assert_eq!(t.get(&Auth::None, path_of(&link)).status, 410);
-    t.post(&Auth::None, "/api/v1/password_resets/confirm", &json!({"token": "made-up", "password": "yet another passphrase"}))
-        .problem(422, "reset_token_invalid");
+    t.post(
+        &Auth::None,
+        "/api/v1/password_resets/confirm",
+        &json!({"token": "made-up", "password": "yet another passphrase"}),
+    )
+    .problem(422, "reset_token_invalid");
 
     // Expired after an hour.
     t.app.request_password_reset_at("acme", &team.ana.email, now_ms() - 61 * 60 * 1000).unwrap();
     deliver(t);
     let expired = sink.take();
-    let token = expired[0].link(&format!("{PUBLIC}/reset-password?token=")).unwrap().split("token=").nth(1).unwrap().to_string();
-    t.post(&Auth::None, "/api/v1/password_resets/confirm", &json!({"token": token, "password": "yet another passphrase"}))
-        .problem(422, "reset_token_invalid");
+    let token = expired[0]
+        .link(&format!("{PUBLIC}/reset-password?token="))
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    t.post(
+        &Auth::None,
+        "/api/v1/password_resets/confirm",
+        &json!({"token": token, "password": "yet another passphrase"}),
+    )
+    .problem(422, "reset_token_invalid");
 
     // Rate limited: a fourth request within the hour sends nothing (the answer stays the same).
     for _ in 0..3 {
@@ -456,7 +546,13 @@ fn password_reset_pages_and_a_server_without_mail(db: &TestDb) {
     let csrf = cookie.split_once('=').unwrap().1.to_string();
     let post = |email: &str| {
         let body = format!("csrf={csrf}&org=acme&email={}", email.replace('@', "%40"));
-        t.request(axum::http::Method::POST, "/forgot-password", &Auth::CookieOnly(cookie.clone()), Some("application/x-www-form-urlencoded"), body.into_bytes())
+        t.request(
+            axum::http::Method::POST,
+            "/forgot-password",
+            &Auth::CookieOnly(cookie.clone()),
+            Some("application/x-www-form-urlencoded"),
+            body.into_bytes(),
+        )
     };
     let known = post(&team.ana.email);
     let unknown = post("nobody@acme.example");
@@ -472,7 +568,9 @@ fn password_reset_pages_and_a_server_without_mail(db: &TestDb) {
     let page = plain.get(&Auth::None, "/forgot-password");
     assert!(page.text().contains("Ask an admin of your organisation"));
     assert!(!page.text().contains("action=\"/forgot-password\""));
-    plain.post(&Auth::None, "/api/v1/password_resets", &json!({"org": "acme", "email": team.ana.email})).problem(503, "mail_not_configured");
+    plain
+        .post(&Auth::None, "/api/v1/password_resets", &json!({"org": "acme", "email": team.ana.email}))
+        .problem(503, "mail_not_configured");
 }
 
 // ---------------------------------------------------------------- SMTP down, admin page
@@ -481,7 +579,12 @@ fn smtp_down_means_retry_later_and_delivery_when_back(db: &TestDb) {
     let (team, sink) = team_with_mail(db, "acme");
     let t = &team.t;
     sink.set_down(true);
-    t.post(&team.org.auth, "/api/v1/recognitions", &json!({"recipients": [team.ana.id], "points": 3, "message": "Patience"})).ok(201);
+    t.post(
+        &team.org.auth,
+        "/api/v1/recognitions",
+        &json!({"recipients": [team.ana.id], "points": 3, "message": "Patience"}),
+    )
+    .ok(201);
     let now = now_ms() + 1;
     deliver_at(t, now);
     assert!(sink.take().is_empty());
@@ -520,7 +623,10 @@ fn admin_page_shows_settings_without_the_password_and_sends_a_test(db: &TestDb) 
     let page = t.get(owner, "/admin/integrations/email");
     assert_eq!(page.status, 200);
     let text = page.text();
-    assert!(text.contains("127.0.0.1:") && text.contains("none (plain SMTP)") && text.contains("plaudit@plaudit.test"), "{text}");
+    assert!(
+        text.contains("127.0.0.1:") && text.contains("none (plain SMTP)") && text.contains("plaudit@plaudit.test"),
+        "{text}"
+    );
     let test = t.request(
         axum::http::Method::POST,
         "/admin/integrations/email/test",

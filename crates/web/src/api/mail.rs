@@ -38,7 +38,10 @@ pub struct ResetConfirm {
     pub password: String,
 }
 
-pub async fn confirm_reset(State(state): State<AppState>, JsonBody(b): JsonBody<ResetConfirm>) -> ApiResult<StatusCode> {
+pub async fn confirm_reset(
+    State(state): State<AppState>,
+    JsonBody(b): JsonBody<ResetConfirm>,
+) -> ApiResult<StatusCode> {
     blocking(&state.app, move |app| app.reset_password(&b.token, &b.password)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -418,14 +418,24 @@ pub async fn forgot_form(
 pub async fn forgot(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<ForgotForm>) -> Response {
     let token = form_token(&headers);
     if !form_token_ok(&headers, &f.csrf) {
-        return form_page(&state, StatusCode::FORBIDDEN, &token, forgot_page(&state, &token, &f, Some(&expired_form()), false));
+        return form_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &token,
+            forgot_page(&state, &token, &f, Some(&expired_form()), false),
+        );
     }
     let missing = [("org", &f.org, "Enter your organisation's short name"), ("email", &f.email, "Enter your e-mail")]
         .into_iter()
         .find(|(_, v, _)| v.trim().is_empty());
     if let Some((field, _, message)) = missing {
         let e = FormError::on(field, message);
-        return form_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &token, forgot_page(&state, &token, &f, Some(&e), false));
+        return form_page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            forgot_page(&state, &token, &f, Some(&e), false),
+        );
     }
     let (org, email) = (f.org.trim().to_lowercase(), f.email.trim().to_string());
     match run(&state, move |app| app.request_password_reset(&org, &email)).await {
@@ -478,7 +488,11 @@ pub struct ResetQuery {
     pub token: String,
 }
 
-pub async fn reset_form(State(state): State<AppState>, headers: HeaderMap, PageQuery(q): PageQuery<ResetQuery>) -> Response {
+pub async fn reset_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageQuery(q): PageQuery<ResetQuery>,
+) -> Response {
     let token = form_token(&headers);
     let reset_token = q.token.clone();
     let usable = match run(&state, move |app| app.password_reset_usable(&reset_token)).await {
@@ -495,11 +509,21 @@ pub async fn reset_form(State(state): State<AppState>, headers: HeaderMap, PageQ
 pub async fn reset(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<ResetForm>) -> Response {
     let token = form_token(&headers);
     if !form_token_ok(&headers, &f.csrf) {
-        return form_page(&state, StatusCode::FORBIDDEN, &token, reset_page(&token, &f.token, true, Some(&expired_form())));
+        return form_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &token,
+            reset_page(&token, &f.token, true, Some(&expired_form())),
+        );
     }
     if f.password != f.confirm {
         let e = FormError::on("confirm", "The two passwords differ");
-        return form_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &token, reset_page(&token, &f.token, true, Some(&e)));
+        return form_page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            reset_page(&token, &f.token, true, Some(&e)),
+        );
     }
     let (reset_token, password) = (f.token.clone(), f.password.clone());
     match run(&state, move |app| app.reset_password(&reset_token, &password)).await {
