@@ -62,11 +62,18 @@ pub struct App {
     pub config: Arc<Config>,
     /// The one client for calls to other services.
     pub outbound: outbound::Outbound,
+    /// The SMTP client with its connection pool, made at the first mail.
+    pub mailer: mail::Mailer,
 }
 
 impl App {
     pub fn new(store: Store, config: Config) -> App {
-        App { store: Arc::new(store), config: Arc::new(config), outbound: outbound::Outbound::default() }
+        App {
+            store: Arc::new(store),
+            config: Arc::new(config),
+            outbound: outbound::Outbound::default(),
+            mailer: mail::Mailer::default(),
+        }
     }
 }
 

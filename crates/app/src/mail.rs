@@ -25,6 +25,7 @@ use plaudit_domain::{email, Error, ErrorKind, Result};
 use plaudit_store::{Job, MailQueueStatus, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The job kind of one mail to send.
@@ -269,10 +270,11 @@ impl App {
                 Some(g) => tx.member_by_id(&org.id, g)?,
                 None => None,
             };
-            let giver_name = match (&giver, post.kind) {
-                (Some(g), _) => g.profile.display_name.clone(),
-                (None, Kind::Celebration) => format!("{} (a celebration)", org.name),
-                (None, _) => org.name.clone(),
+            // Who is named: the giver, else the organisation (awards from the budget, celebrations).
+            let (giver_name, verb) = match (&giver, post.kind) {
+                (Some(g), _) => (g.profile.display_name.clone(), "recognised"),
+                (None, Kind::Celebration) => (org.name.clone(), "celebrates"),
+                (None, _) => (org.name.clone(), "recognised"),
             };
             let mut values = Vec::new();
             for v in &post.value_ids {
@@ -287,7 +289,7 @@ impl App {
                     continue;
                 }
                 let mut blocks = vec![Block::Para(format!(
-                    "{giver_name} recognised you with {} on {when}:",
+                    "{giver_name} {verb} you with {} on {when}:",
                     points_text(&org, r.points)
                 ))];
                 if !post.message.trim().is_empty() {
@@ -300,7 +302,7 @@ impl App {
                     label: "See the post".into(),
                     url: self.link(&format!("/feed#post-{}", post.id)),
                 });
-                let subject = format!("{giver_name} recognised you");
+                let subject = format!("{giver_name} {verb} you");
                 let mail = self.compose(&org, &member, MailKind::Recognition, subject, &blocks);
                 let dedupe = format!("recognition:{}:{}", post.id, member.id);
                 App::queue_mail(tx, &org.id, &mail, Some(&dedupe), event.occurred_at)?;
@@ -376,9 +378,23 @@ impl App {
         let orgs = self.store.read(|tx| tx.list_orgs())?;
         let mut queued = 0;
         for org in orgs {
-            let Some(week) = weekly_due(now, &org.timezone)? else { continue };
+            let week = match weekly_due(now, &org.timezone) {
+                Ok(Some(week)) => week,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(org = %org.id, error = %e.message, "no weekly mail: the time zone is not known");
+                    continue;
+                }
+            };
             let digest_mark = format!("digest:{week}");
             let reminder_mark = format!("check_in_reminder:{week}");
+            // Most minutes of a week find both marks: a read, no write.
+            let done = self.store.read(|tx| {
+                Ok(tx.has_mail_mark(&org.id, &digest_mark)? && tx.has_mail_mark(&org.id, &reminder_mark)?)
+            })?;
+            if done {
+                continue;
+            }
             queued += self.store.write(|tx| {
                 let mut n = 0;
                 if tx.claim_mail_mark(&org.id, &digest_mark, now)? {
@@ -711,14 +727,38 @@ impl App {
             return Err(SendError("no SMTP server is configured".into(), false));
         };
         let message = build_message(&self.config.mail.from, mail)?;
-        let transport = lettre::SmtpTransport::from_url(&smtp.url)
-            .map_err(|e| SendError(format!("bad SMTP URL: {e}"), true))?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
-        transport.send(&message).map(|_| ()).map_err(|e| {
+        self.mailer.transport(smtp)?.send(&message).map(|_| ()).map_err(|e| {
             // 5xx answers are permanent (bad address); anything else may pass later.
             SendError(format!("{}:{}: {e}", smtp.host, smtp.port), e.is_permanent())
         })
+    }
+}
+
+/// The SMTP client, made once per App from the configured URL: its pool
+/// keeps a few connections open, so a burst of mails (the Monday digests)
+/// does not pay a new connection and greeting for each.
+#[derive(Clone, Default)]
+pub struct Mailer(Arc<OnceLock<std::result::Result<lettre::SmtpTransport, String>>>);
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Mailer")
+    }
+}
+
+impl Mailer {
+    fn transport(&self, smtp: &SmtpSettings) -> std::result::Result<&lettre::SmtpTransport, SendError> {
+        use lettre::transport::smtp::PoolConfig;
+        let made = self.0.get_or_init(|| {
+            lettre::SmtpTransport::from_url(&smtp.url)
+                .map(|b| {
+                    b.timeout(Some(SMTP_TIMEOUT))
+                        .pool_config(PoolConfig::new().max_size(4).idle_timeout(Duration::from_secs(30)))
+                        .build()
+                })
+                .map_err(|e| format!("bad SMTP URL: {e}"))
+        });
+        made.as_ref().map_err(|e| SendError(e.clone(), true))
     }
 }
 

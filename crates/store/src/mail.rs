@@ -142,6 +142,14 @@ impl Tx<'_> {
         Ok(n == 1)
     }
 
+    pub fn has_mail_mark(&mut self, org_id: &str, mark: &str) -> Result<bool> {
+        let rows = self
+            .conn
+            .query("SELECT 1 FROM mail_marks WHERE org_id = ?1 AND mark = ?2", params![org_id, mark])
+            .map_err(db)?;
+        Ok(!rows.is_empty())
+    }
+
     /// Every active member with a manager, with their newest visible recognition.
     pub fn report_recognitions(&mut self, org_id: &str) -> Result<Vec<ReportRecognition>> {
         let rows = self
