@@ -74,16 +74,17 @@ async function freePort() {
 
 /**
  * Starts `plaudit serve --demo` on a free port in a fresh data dir and waits
- * for /readyz. PLAUDIT_DATABASE_URL, when set, is passed through (PostgreSQL).
+ * for /readyz. PLAUDIT_DATABASE_URL, when set, is passed through (PostgreSQL);
+ * `env` adds variables (e.g. PLAUDIT_SMTP_URL).
  */
-export async function startServer() {
+export async function startServer({ env: extra = {} } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) {
     throw new Error(`the plaudit binary is missing at ${bin}: run "cargo build -p plaudit" (or e2e/run.sh) first`);
   }
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'plaudit-e2e-'));
-  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' };
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...extra };
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -191,12 +192,13 @@ export function unique(prefix) {
 /**
  * Inside a `describe`: one server and one browser for the whole suite,
  * closed afterwards. `env.open()` gives a fresh signed-out page.
+ * `serverOptions` go to `startServer`.
  */
-export function useBrowser(skip) {
+export function useBrowser(skip, serverOptions = {}) {
   const env = { server: undefined, browser: undefined, contexts: [] };
   before(async () => {
     if (skip) return;
-    env.server = await startServer();
+    env.server = await startServer(serverOptions);
     env.browser = await launchBrowser();
   });
   after(async () => {

@@ -21,6 +21,7 @@ impl App {
     pub fn integration_statuses(&self, caller: &Caller) -> Result<Vec<IntegrationStatus>> {
         caller.require_admin()?;
         let org_id = caller.org.id.clone();
+        let smtp = self.config.mail.smtp.as_ref().map(|s| format!("SMTP {}:{}", s.host, s.port));
         self.store.read(move |tx| {
             let slack = tx.slack_install(&org_id)?;
             let teams = tx.teams_config(&org_id)?;
@@ -29,6 +30,7 @@ impl App {
             let sso = tx.sso_settings(&org_id)?;
             let hooks = tx.list_webhook_endpoints(&org_id)?;
             let active_hooks = hooks.iter().filter(|h| h.active).count();
+            let mail = tx.mail_queue_status(&org_id, crate::mail::EMAIL_JOB)?;
             Ok(vec![
                 IntegrationStatus {
                     name: "Slack",
@@ -89,6 +91,17 @@ impl App {
                         (n, a) => format!("{a} of {n} endpoints active"),
                     },
                     last_error: None,
+                },
+                IntegrationStatus {
+                    name: "E-mail",
+                    path: "/admin/integrations/email",
+                    what: "Notifications, digests and password resets over SMTP",
+                    connected: smtp.is_some(),
+                    detail: match &smtp {
+                        Some(server) => format!("{server} · {} waiting, {} given up", mail.queued, mail.failed),
+                        None => "No SMTP server configured (PLAUDIT_SMTP_URL)".into(),
+                    },
+                    last_error: mail.last_error,
                 },
             ])
         })

@@ -88,6 +88,7 @@ impl App {
             },
             crate::webhooks::DELIVER_JOB => self.run_webhook_job(job, now),
             ANNOUNCE_JOB => self.run_announce_job(job),
+            crate::mail::EMAIL_JOB => self.run_mail_job(job),
             other => Outcome::Failed(format!("unknown job kind {other:?}")),
         }
     }
@@ -122,6 +123,7 @@ impl App {
         if event.kind == EventKind::RecognitionCreated {
             self.queue_announcement(event)?;
         }
+        self.mail_on_event(event)?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod events;
 mod idempotency;
 pub mod integrations;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod okrs;
 pub mod orgs;
@@ -50,6 +51,8 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// The Slack app's credentials and Web API base.
     pub slack: slack::SlackConfig,
+    /// Outgoing mail (`PLAUDIT_SMTP_URL`, `PLAUDIT_SMTP_FROM`); none by default.
+    pub mail: mail::MailConfig,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".to_string(),
             webhooks_allow_private: false,
             slack: slack::SlackConfig::default(),
+            mail: mail::MailConfig::default(),
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct App {
     pub outbound: outbound::Outbound,
     /// The client for webhook receivers (short timeouts, destinations checked).
     pub webhook_client: outbound::Outbound,
+    /// The SMTP client with its connection pool, made at the first mail.
+    pub mailer: mail::Mailer,
 }
 
 impl App {
@@ -84,6 +90,7 @@ impl App {
             config: Arc::new(config),
             outbound: outbound::Outbound::default(),
             webhook_client,
+            mailer: mail::Mailer::default(),
         }
     }
 }

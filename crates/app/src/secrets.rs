@@ -84,6 +84,24 @@ impl SecretKey {
         Ok(format!("{PREFIX}{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)))
     }
 
+    /// HMAC-SHA256 of `message` under a key derived for `purpose`, URL-safe:
+    /// signs links (e.g. unsubscribe) so they need no stored token.
+    pub fn sign(&self, purpose: &str, message: &str) -> String {
+        use base64::Engine;
+        use hmac::Mac;
+        let derived = Sha256::new().chain_update(b"plaudit/").chain_update(purpose).chain_update(self.0).finalize();
+        let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(&derived).expect("HMAC takes any key length");
+        mac.update(message.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is [`SecretKey::sign`] of `message`, compared in constant time.
+    pub fn verify(&self, purpose: &str, message: &str, signature: &str) -> bool {
+        let expected = self.sign(purpose, message);
+        expected.len() == signature.len()
+            && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
     pub fn open(&self, context: &str, sealed: &str) -> Result<String> {
         use base64::Engine;
         let broken = || Error::internal("a stored secret cannot be decrypted with this key");

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod email;
 pub mod error;
 pub mod events;
+pub mod mail;
 pub mod member;
 pub mod okr;
 pub mod org;

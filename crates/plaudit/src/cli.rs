@@ -93,6 +93,14 @@ struct ServeArgs {
     /// (on-premise receivers, tests). Off: only public addresses are called.
     #[arg(long, env = "PLAUDIT_WEBHOOKS_ALLOW_PRIVATE")]
     webhooks_allow_private: bool,
+    /// The SMTP server for outgoing mail: `smtp://host:port` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465`
+    /// (implicit TLS). Without it no mail is sent.
+    #[arg(long, env = "PLAUDIT_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of outgoing mail.
+    #[arg(long, env = "PLAUDIT_SMTP_FROM", default_value = plaudit_app::mail::DEFAULT_FROM)]
+    smtp_from: String,
 }
 
 #[derive(Subcommand)]
@@ -368,11 +376,17 @@ fn serve(db: &DbArgs, args: ServeArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
     let public_url = public_url.trim_end_matches('/').to_string();
+    let mail = plaudit_app::mail::MailConfig::from_settings(args.smtp_url.as_deref(), Some(&args.smtp_from))?;
+    match &mail.smtp {
+        Some(s) => tracing::info!(host = %s.host, port = s.port, tls = s.tls.describe(), "mail goes out over SMTP"),
+        None => tracing::info!("PLAUDIT_SMTP_URL is not set: no mail is sent"),
+    }
     let config = Config {
         signup_enabled: !args.disable_signup,
         public_url: public_url.clone(),
         webhooks_allow_private: args.webhooks_allow_private,
         slack: slack_config(),
+        mail,
         ..Config::default()
     };
     let app = db.open_with_secrets(config)?;
@@ -419,7 +433,8 @@ fn slack_config() -> plaudit_app::slack::SlackConfig {
 }
 
 /// Background work: today's celebrations every 15 minutes (each is posted
-/// once, however many instances run this), and the job queue (events,
+/// once, however many instances run this), the weekly mails checked every
+/// minute (each week's are queued once), and the job queue (events,
 /// deliveries, e-mail) every `PLAUDIT_JOBS_INTERVAL_MS` (default 2 s).
 async fn run_jobs(app: App) {
     let queue = app.clone();
@@ -432,6 +447,20 @@ async fn run_jobs(app: App) {
             let app = queue.clone();
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || app.run_due_jobs()).await {
                 tracing::warn!(error = %e, "running jobs failed");
+            }
+        }
+    });
+    let weekly = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let app = weekly.clone();
+            match tokio::task::spawn_blocking(move || app.schedule_periodic_mail()).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!(queued = n, "weekly mails queued"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "scheduling weekly mails failed"),
+                _ => {}
             }
         }
     });

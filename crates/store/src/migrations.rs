@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_scim.sql"),
         include_str!("../migrations/postgres/0007_scim.sql"),
     ),
+    (
+        "0010_email",
+        include_str!("../migrations/sqlite/0010_email.sql"),
+        include_str!("../migrations/postgres/0010_email.sql"),
+    ),
 ];
 
 pub fn apply(tx: &mut Tx) -> Result<Vec<String>> {

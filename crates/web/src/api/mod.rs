@@ -4,6 +4,7 @@ mod account;
 mod directory;
 mod integrations;
 pub mod json;
+mod mail;
 pub mod okrs;
 pub mod openapi;
 mod recognition;
@@ -26,6 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens", post(account::create_token).get(account::list_tokens))
         .route("/api/v1/tokens/{id}", delete(account::revoke_token))
         .route("/api/v1/me", get(account::me))
+        .route("/api/v1/me/notifications", get(mail::get_notifications).patch(mail::patch_notifications))
+        .route("/api/v1/password_resets", post(mail::request_reset))
+        .route("/api/v1/password_resets/confirm", post(mail::confirm_reset))
         .route("/api/v1/org", get(settings::get_org).patch(settings::patch_org))
         .route("/api/v1/audit_log", get(settings::audit_log))
         .route("/api/v1/members", get(directory::list).post(directory::create))

@@ -6,8 +6,10 @@
 //! - `teams`: the Microsoft Teams outgoing webhook and account linking
 //! - `sso`: sign-in with OpenID Connect, its admin page and API
 //! - `scim`: the SCIM 2.0 service provider (`/scim/v2`), tokens by bearer
+//! - `email`: the admin's e-mail page (SMTP status, test mail)
 //! - `webhooks`: the admin API of outbound webhooks (endpoints, delivery log, redelivery)
 
+pub mod email;
 pub mod scim;
 pub mod slack;
 pub mod sso;
@@ -33,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/integrations/sso/test", post(sso::admin_test))
         .route("/auth/oidc/{org}/start", get(sso::start))
         .route("/auth/oidc/{org}/callback", get(sso::callback))
+        .merge(email::routes())
         .merge(scim::routes())
         .merge(webhooks::routes())
 }

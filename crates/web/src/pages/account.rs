@@ -221,6 +221,7 @@ pub struct SigninQuery {
     pub org: String,
     pub next: String,
     pub signed_out: String,
+    pub reset: String,
 }
 
 const SIGNIN_LABELS: &[(&str, &str)] = &[("org", "Organisation"), ("email", "E-mail"), ("password", "Password")];
@@ -257,6 +258,7 @@ fn signin_page(
                     button.button.button-quiet type="submit" name="sso" value="1" { "Use single sign-on (SSO)" }
                 }
             }
+            p { a href={ "/forgot-password" @if !f.org.is_empty() { "?" (query_string(&[("org", &f.org)])) } } { "Forgot password?" } }
             @if state.app.config.signup_enabled {
                 p { "New to Plaudit? " a href="/signup" { "Create an organisation" } }
             }
@@ -275,7 +277,11 @@ pub async fn signin_form(
         return Redirect::to(safe_next(&q.next)).into_response();
     }
     let token = form_token(&headers);
-    let notice = (!q.signed_out.is_empty()).then_some("You are signed out.");
+    let notice = if !q.reset.is_empty() {
+        Some("Your new password is set and every old session is signed out. Sign in with the new password.")
+    } else {
+        (!q.signed_out.is_empty()).then_some("You are signed out.")
+    };
     let offer = sso_offer(&state, &q.org).await;
     let f = SigninForm { org: q.org, next: q.next, ..Default::default() };
     form_page(&state, StatusCode::OK, &token, signin_page(&state, &token, &f, None, notice, offer.as_ref()))
@@ -403,4 +409,195 @@ pub async fn signout(
     }
     let to = format!("/signin?{}", query_string(&[("signed_out", "1")]));
     with_cookie(Redirect::to(&to).into_response(), &clear_session_cookie(state.options.secure_cookies))
+}
+
+// ---------------------------------------------------------------- password reset
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotForm {
+    pub csrf: String,
+    pub org: String,
+    pub email: String,
+}
+
+const FORGOT_LABELS: &[(&str, &str)] = &[("org", "Organisation"), ("email", "E-mail")];
+
+fn no_mail_notice() -> Markup {
+    html! {
+        div.notice.notice-warning role="status" data-testid="no-mail" {
+            p { "This server does not send e-mail, so it cannot send you a reset link. Ask an admin of your organisation to set a new password for you." }
+        }
+    }
+}
+
+fn forgot_page(state: &AppState, token: &str, f: &ForgotForm, error: Option<&FormError>, sent: bool) -> Markup {
+    let body = html! {
+        div.narrow {
+            h1 { "Forgot your password?" }
+            @if !state.app.mail_configured() {
+                (no_mail_notice())
+            } @else {
+                @if sent {
+                    div.notice role="status" data-testid="reset-sent" {
+                        p { "If an active account in " strong { (f.org) } " has the e-mail " strong { (f.email) }
+                            ", a link to set a new password is on its way. It works once, for an hour." }
+                    }
+                }
+                p.lead { "Give your organisation and e-mail, and we mail you a link to set a new password." }
+                (error_summary(error, FORGOT_LABELS))
+                form.form.card method="post" action="/forgot-password" novalidate {
+                    input type="hidden" name="csrf" value=(token);
+                    (Field::new("org", "Organisation", &f.org).required().no_spellcheck().autocomplete("organization")
+                        .hint("Your organisation's short name, e.g. acme.").render(error))
+                    (Field::new("email", "E-mail", &f.email).kind("email").required().autocomplete("username").no_spellcheck().render(error))
+                    div.actions { button.button type="submit" { "Send the link" } }
+                }
+            }
+            p { a href="/signin" { "Back to sign-in" } }
+        }
+    };
+    page(None, Nav::None, "Forgot your password?", body)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotQuery {
+    pub org: String,
+}
+
+pub async fn forgot_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageQuery(q): PageQuery<ForgotQuery>,
+) -> Response {
+    let token = form_token(&headers);
+    let f = ForgotForm { org: q.org, ..Default::default() };
+    form_page(&state, StatusCode::OK, &token, forgot_page(&state, &token, &f, None, false))
+}
+
+pub async fn forgot(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<ForgotForm>) -> Response {
+    let token = form_token(&headers);
+    if !form_token_ok(&headers, &f.csrf) {
+        return form_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &token,
+            forgot_page(&state, &token, &f, Some(&expired_form()), false),
+        );
+    }
+    let missing = [("org", &f.org, "Enter your organisation's short name"), ("email", &f.email, "Enter your e-mail")]
+        .into_iter()
+        .find(|(_, v, _)| v.trim().is_empty());
+    if let Some((field, _, message)) = missing {
+        let e = FormError::on(field, message);
+        return form_page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            forgot_page(&state, &token, &f, Some(&e), false),
+        );
+    }
+    let (org, email) = (f.org.trim().to_lowercase(), f.email.trim().to_string());
+    match run(&state, move |app| app.request_password_reset(&org, &email)).await {
+        Ok(()) => form_page(&state, StatusCode::OK, &token, forgot_page(&state, &token, &f, None, true)),
+        Err(e) if e.code == "mail_not_configured" => {
+            form_page(&state, StatusCode::SERVICE_UNAVAILABLE, &token, forgot_page(&state, &token, &f, None, false))
+        }
+        Err(e) => super::layout::error_page(None, &e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    pub csrf: String,
+    pub token: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+const RESET_LABELS: &[(&str, &str)] = &[("password", "New password"), ("confirm", "New password again")];
+
+fn reset_page(form_token: &str, reset_token: &str, usable: bool, error: Option<&FormError>) -> Markup {
+    let body = html! {
+        div.narrow {
+            h1 { "Choose a new password" }
+            @if !usable {
+                div.notice.notice-warning role="status" data-testid="reset-invalid" {
+                    p { "This link has expired or was used already. " a href="/forgot-password" { "Ask for a new link" } "." }
+                }
+            } @else {
+                (error_summary(error, RESET_LABELS))
+                form.form.card method="post" action="/reset-password" novalidate {
+                    input type="hidden" name="csrf" value=(form_token);
+                    input type="hidden" name="token" value=(reset_token);
+                    (Field::new("password", "New password", "").kind("password").required().autocomplete("new-password")
+                        .hint("At least 10 characters. Every session of your account is signed out.").render(error))
+                    (Field::new("confirm", "New password again", "").kind("password").required().autocomplete("new-password").render(error))
+                    div.actions { button.button type="submit" { "Set the new password" } }
+                }
+            }
+        }
+    };
+    page(None, Nav::None, "Choose a new password", body)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetQuery {
+    pub token: String,
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageQuery(q): PageQuery<ResetQuery>,
+) -> Response {
+    let token = form_token(&headers);
+    let reset_token = q.token.clone();
+    let usable = match run(&state, move |app| app.password_reset_usable(&reset_token)).await {
+        Ok(u) => u,
+        Err(e) => return super::layout::error_page(None, &e),
+    };
+    let status = if usable { StatusCode::OK } else { StatusCode::GONE };
+    let mut resp = form_page(&state, status, &token, reset_page(&token, &q.token, usable, None));
+    // The token is in the address: never leak it to other sites.
+    resp.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    resp
+}
+
+pub async fn reset(State(state): State<AppState>, headers: HeaderMap, PageForm(f): PageForm<ResetForm>) -> Response {
+    let token = form_token(&headers);
+    if !form_token_ok(&headers, &f.csrf) {
+        return form_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &token,
+            reset_page(&token, &f.token, true, Some(&expired_form())),
+        );
+    }
+    if f.password != f.confirm {
+        let e = FormError::on("confirm", "The two passwords differ");
+        return form_page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            reset_page(&token, &f.token, true, Some(&e)),
+        );
+    }
+    let (reset_token, password) = (f.token.clone(), f.password.clone());
+    match run(&state, move |app| app.reset_password(&reset_token, &password)).await {
+        Ok(()) => {
+            let to = format!("/signin?{}", query_string(&[("reset", "1")]));
+            with_cookie(Redirect::to(&to).into_response(), &form_token_cookie("", 0, state.options.secure_cookies))
+        }
+        Err(e) if e.code == "reset_token_invalid" => {
+            form_page(&state, StatusCode::GONE, &token, reset_page(&token, &f.token, false, None))
+        }
+        Err(e) => {
+            let fe = FormError::from_error(&e, &[("password", "password")]);
+            form_page(&state, crate::http::status_of(e.kind), &token, reset_page(&token, &f.token, true, Some(&fe)))
+        }
+    }
 }

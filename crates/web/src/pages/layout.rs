@@ -72,6 +72,7 @@ pub fn page(caller: Option<&Caller>, current: Nav, title: &str, body: Markup) ->
                                     span.visually-hidden { "Signed in as " }
                                     a href={ "/members/" (c.member.id) } dir="auto" data-testid="current-member" { (c.member.profile.display_name) }
                                 }
+                                a href="/settings/notifications" { "Notifications" }
                                 form.signout method="post" action="/signout" {
                                     input type="hidden" name="csrf" value=(c.csrf_token.as_deref().unwrap_or(""));
                                     button.button.button-quiet type="submit" { "Sign out" }

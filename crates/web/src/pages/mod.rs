@@ -4,7 +4,7 @@
 //! the field they are about.
 //!
 //! - `layout`: the page shell (header, nav, skip link), error pages, form helpers
-//! - `account`: sign-up, sign-in, sign-out
+//! - `account`: sign-up, sign-in, sign-out, forgotten passwords
 //! - `recognition`: the feed, giving recognition, reactions, comments, add-ons, undo and hiding
 //! - `directory`: the directory, member profiles (with the recognition they got and gave) and the admin's member editor
 //! - `admin`: company values, currency, recognition rules and allowances (admins)
@@ -13,6 +13,7 @@
 //! - `settings`: organisation settings
 //! - `webhooks`: the admin's webhook endpoints, their delivery logs, tests and redelivery
 //! - `scim`: the SCIM provisioning integration (base URL, tokens)
+//! - `notifications`: which mails a member gets
 //! - `assets`: the embedded stylesheet and script
 
 mod account;
@@ -21,6 +22,7 @@ mod assets;
 mod directory;
 mod integrations;
 pub(crate) mod layout;
+mod notifications;
 mod okrs;
 mod recognition;
 mod rewards;
@@ -50,6 +52,9 @@ pub fn routes() -> Router<AppState> {
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signout", post(account::signout))
+        .route("/forgot-password", get(account::forgot_form).post(account::forgot))
+        .route("/reset-password", get(account::reset_form).post(account::reset))
+        .route("/settings/notifications", get(notifications::form).post(notifications::save))
         .route("/feed", get(recognition::feed))
         .route("/give", get(recognition::give_form).post(recognition::give))
         .route("/recognitions/{id}/reactions", post(recognition::react))

@@ -25,6 +25,8 @@ pub mod points;
 
 /// A fake HTTP service for outbound calls (Slack, Teams).
 pub mod fake_server;
+/// A local SMTP sink (see smtp.rs).
+pub mod smtp;
 
 pub const PASSWORD: &str = "correct horse battery";
 
