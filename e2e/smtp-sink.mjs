@@ -23,7 +23,10 @@ function decodeTextPart(data) {
 
 export async function startSmtpSink() {
   const messages = [];
+  const sockets = new Set();
   const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     let buffer = '';
     let inData = false;
     let data = '';
@@ -84,6 +87,10 @@ export async function startSmtpSink() {
         await sleep(100);
       }
     },
-    close: () => new Promise((resolve) => server.close(resolve)),
+    /** Stops listening and drops the connections the client keeps open. */
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
   };
 }

@@ -3,7 +3,7 @@
 // e-mail page sends a test mail, and a forgotten password is reset from
 // the mailed link.
 
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO, expectText, signIn, skipReason, useBrowser } from '../helpers.mjs';
 import { startSmtpSink } from '../smtp-sink.mjs';
@@ -17,6 +17,7 @@ describe('e-mail', () => {
     env: sink ? { PLAUDIT_SMTP_URL: sink.url, PLAUDIT_JOBS_INTERVAL_MS: '200' } : {},
   });
   const open = env.open;
+  after(() => sink?.close());
 
   it('a recognition mail arrives and its unsubscribe link stops that kind only', async () => {
     const giver = await open();
@@ -106,5 +107,3 @@ describe('e-mail', () => {
     assert.deepEqual(page.problems, []);
   });
 });
-
-if (sink) process.on('beforeExit', () => sink.close());

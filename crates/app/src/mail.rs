@@ -682,6 +682,7 @@ impl App {
         let footer = "You get this mail because you asked for a test on the e-mail settings page.";
         let (text, html) = render(&caller.org, &blocks, footer, None, None);
         let mail = OutgoingMail {
+            // Like a reset link: asked for by the recipient, so no unsubscribe link.
             kind: MailKind::PasswordReset,
             to: caller.member.profile.email.clone(),
             to_name: caller.member.profile.display_name.clone(),
