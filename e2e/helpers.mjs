@@ -168,6 +168,14 @@ export async function signIn(page, email, { org = DEMO.org, password = DEMO.pass
 }
 
 /** Waits until the locator's text matches `pattern`, failing with what it saw. */
+/** An admin opens one integration's page through Admin → Integrations. */
+export async function openIntegration(page, name, path) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Integrations' }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/integrations');
+  await page.getByTestId('integrations').getByRole('link', { name, exact: true }).click();
+  await page.waitForURL((u) => u.pathname === path);
+}
+
 export async function expectText(locator, pattern, timeout = 10_000) {
   const deadline = Date.now() + timeout;
   let last = '';

@@ -5,7 +5,7 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO, expectText, signIn, skipReason, useBrowser } from '../helpers.mjs';
+import { DEMO, expectText, openIntegration, signIn, skipReason, useBrowser } from '../helpers.mjs';
 import { startSmtpSink } from '../smtp-sink.mjs';
 
 const skip = skipReason() ?? false;
@@ -67,8 +67,7 @@ describe('e-mail', () => {
   it('the admin page shows the server and sends a test mail', async () => {
     const page = await open();
     await signIn(page, DEMO.admin);
-    await page.getByRole('link', { name: 'E-mail', exact: true }).click();
-    await page.waitForURL((u) => u.pathname === '/admin/integrations/email');
+    await openIntegration(page, 'E-mail', '/admin/integrations/email');
     await expectText(page.getByTestId('smtp-settings'), 'none (plain SMTP)');
     await page.getByRole('button', { name: /Send test e-mail/ }).click();
     await expectText(page.getByTestId('test-result'), `A test mail was sent to ${DEMO.admin}`);

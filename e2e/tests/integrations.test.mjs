@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { DEMO, expectText, signIn, skipReason, useBrowser } from '../helpers.mjs';
+import { DEMO, expectText, openIntegration, signIn, skipReason, useBrowser } from '../helpers.mjs';
 
 const skip = skipReason() ?? false;
 const it = (name, fn) => test(name, { skip }, fn);
@@ -37,8 +37,7 @@ describe('integrations', () => {
   it('an admin configures Teams with errors beside the fields, and sends a test card', async () => {
     const page = await open();
     await signIn(page, DEMO.admin);
-    await page.getByRole('link', { name: 'Integrations' }).click();
-    await page.waitForURL((u) => u.pathname === '/admin/integrations/slack');
+    await openIntegration(page, 'Slack', '/admin/integrations/slack');
     await expectText(page.locator('main'), /Add to Slack/);
 
     // Slack is not configured on this server: the page says what to set.

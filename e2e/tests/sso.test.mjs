@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { DEMO, expectText, signIn, skipReason, unique, useBrowser } from '../helpers.mjs';
+import { DEMO, expectText, openIntegration, signIn, skipReason, unique, useBrowser } from '../helpers.mjs';
 
 const skip = skipReason() ?? false;
 const it = (name, fn) => test(name, { skip }, fn);
@@ -151,8 +151,7 @@ describe('sso', () => {
   it('the owner sets SSO up on the admin page and the test finds the provider', async () => {
     const admin = await open();
     await signIn(admin, DEMO.admin);
-    await admin.getByRole('link', { name: 'SSO', exact: true }).click();
-    await admin.waitForURL((u) => u.pathname === '/admin/integrations/sso');
+    await openIntegration(admin, 'Single sign-on', '/admin/integrations/sso');
     await expectText(admin.getByTestId('sso-status'), 'Not set up');
     await expectText(admin.getByTestId('sso-redirect-uri'), `${env.server.baseURL}/auth/oidc/${DEMO.org}/callback`);
 

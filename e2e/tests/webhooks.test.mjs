@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
-import { DEMO, expectText, signIn, skipReason, useBrowser } from '../helpers.mjs';
+import { DEMO, expectText, openIntegration, signIn, skipReason, useBrowser } from '../helpers.mjs';
 
 // This file's server (each test file runs in its own process) may call 127.0.0.1.
 process.env.PLAUDIT_WEBHOOKS_ALLOW_PRIVATE = 'true';
@@ -47,8 +47,7 @@ describe('webhooks', () => {
   it('an admin adds a webhook, sees its secret once, and a test delivery verifies', async () => {
     const admin = await open();
     await signIn(admin, DEMO.admin);
-    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
-    await admin.waitForURL((u) => u.pathname === '/admin/integrations/webhooks');
+    await openIntegration(admin, 'Webhooks', '/admin/integrations/webhooks');
 
     // A URL with credentials: the message is beside the field, nothing is added.
     await admin.getByLabel('URL', { exact: true }).fill('https://user:secret@example.com/in');
