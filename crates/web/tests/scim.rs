@@ -213,7 +213,11 @@ fn create_get_list_filter_and_page(db: &TestDb) {
         ids(&f(&format!(r#"userName eq "{}""#, s.o.owner_email.to_uppercase()))),
         std::slice::from_ref(&s.o.owner_id)
     );
-    for bad in [r#"userName eq"#, r#"userName xx "a""#, r#"(userName eq "a""#, r#"userName eq "open"#] {
+    // Deep nesting and huge chains are refused before they can exhaust the stack.
+    let nested = format!("{}userName pr{}", "(".repeat(300), ")".repeat(300));
+    let chain = vec!["userName pr"; 200].join(" and ");
+    for bad in [r#"userName eq"#, r#"userName xx "a""#, r#"(userName eq "a""#, r#"userName eq "open"#, &nested, &chain]
+    {
         let q: String = bad.bytes().map(|b| format!("%{b:02X}")).collect();
         scim_err(&s.get(&format!("/scim/v2/Users?filter={q}")), 400, Some("invalidFilter"));
     }

@@ -139,13 +139,40 @@ pub fn parse_attr_path(s: &str) -> Option<AttrPath> {
     Some(AttrPath { urn, attr: attr.to_string(), sub: sub.map(str::to_string) })
 }
 
+/// Bounds on what a client may send, so that parsing, matching and dropping
+/// a filter never recurse deeply enough to exhaust the stack.
+const MAX_FILTER_CHARS: usize = 4_000;
+const MAX_FILTER_TOKENS: usize = 400;
+const MAX_FILTER_DEPTH: usize = 32;
+
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    depth: usize,
     err: fn(String) -> crate::Error,
 }
 
 impl Parser {
+    fn new(input: &str, err: fn(String) -> crate::Error) -> Result<Parser> {
+        if input.chars().count() > MAX_FILTER_CHARS {
+            return Err(err(format!("the filter is longer than {MAX_FILTER_CHARS} characters")));
+        }
+        let tokens = tokenize(input, err)?;
+        if tokens.len() > MAX_FILTER_TOKENS {
+            return Err(err(format!("the filter has more than {MAX_FILTER_TOKENS} parts")));
+        }
+        Ok(Parser { tokens, pos: 0, depth: 0, err })
+    }
+
+    /// Enters a nested group (`(`, `not (`, `[`), refusing deep nesting.
+    fn nest(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return self.fail(&format!("the filter nests more than {MAX_FILTER_DEPTH} levels deep"));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }
@@ -179,12 +206,17 @@ impl Parser {
     fn unary(&mut self) -> Result<Filter> {
         if self.peek_keyword("not") && self.tokens.get(self.pos + 1) == Some(&Token::Open) {
             self.pos += 1;
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            self.nest()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Filter::Not(Box::new(inner)));
         }
         match self.peek().cloned() {
             Some(Token::Open) => {
                 self.pos += 1;
+                self.nest()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Token::Close) {
                     return self.fail("a '(' is never closed");
                 }
@@ -198,7 +230,9 @@ impl Parser {
                 };
                 if self.peek() == Some(&Token::OpenBracket) {
                     self.pos += 1;
+                    self.nest()?;
                     let inner = self.or()?;
+                    self.depth -= 1;
                     if self.peek() != Some(&Token::CloseBracket) {
                         return self.fail("a '[' is never closed");
                     }
@@ -250,7 +284,7 @@ impl Parser {
 
 /// Parses a `filter` query parameter.
 pub fn parse_filter(input: &str) -> Result<Filter> {
-    let mut p = Parser { tokens: tokenize(input, invalid_filter)?, pos: 0, err: invalid_filter };
+    let mut p = Parser::new(input, invalid_filter)?;
     let f = p.or()?;
     if p.pos != p.tokens.len() {
         return p.fail("unexpected text after the end of the filter");
@@ -278,7 +312,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath> {
         let sub = after.strip_prefix('.').filter(|s| is_name(s)).ok_or_else(bad)?;
         attr.sub = Some(sub.to_string());
     }
-    let mut p = Parser { tokens: tokenize(&input[open + 1..close], invalid_path)?, pos: 0, err: invalid_path };
+    let mut p = Parser::new(&input[open + 1..close], invalid_path)?;
     let filter = p.or()?;
     if p.pos != p.tokens.len() {
         return Err(bad());
@@ -521,6 +555,23 @@ mod tests {
             let e = parse_filter(bad).expect_err(bad);
             assert_eq!(e.code, "invalid_filter", "{bad}");
         }
+    }
+
+    #[test]
+    fn deep_long_or_huge_filters_are_refused_not_recursed_into() {
+        let code = |f: &str| parse_filter(f).unwrap_err().code;
+        let nested = format!("{}userName pr{}", "(".repeat(300), ")".repeat(300));
+        assert_eq!(code(&nested), "invalid_filter");
+        let chain = vec!["userName pr"; 20_000].join(" and ");
+        assert_eq!(code(&chain), "invalid_filter");
+        let nots = format!("{}(userName pr){}", "not (".repeat(40), ")".repeat(40));
+        assert_eq!(code(&nots), "invalid_filter");
+        let path = format!("emails[{}type eq \"work\"{}].value", "(".repeat(2000), ")".repeat(2000));
+        assert_eq!(parse_patch_path(&path).unwrap_err().code, "invalid_path");
+        // Within the bounds, nesting and long chains still work.
+        let ok = format!("{}userName pr{}", "(".repeat(30), ")".repeat(30));
+        assert!(m(&ok));
+        assert!(m(&vec!["userName pr"; 100].join(" and ")));
     }
 
     #[test]
