@@ -62,7 +62,7 @@ impl App {
             for _ in 0..PARALLEL_JOBS.min(jobs.len()) {
                 s.spawn(|| {
                     while let Some(job) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        let outcome = self.run_job(job, now);
+                        let outcome = self.run_job_caught(job, now);
                         if let Err(e) = self.settle_job(job, outcome, now) {
                             // The job stays claimed; it runs again once its lease expires.
                             first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
@@ -77,6 +77,20 @@ impl App {
         }
     }
 
+    /// Runs a job; a handler that panics fails its job (with the panic's
+    /// message) instead of taking the runner down or staying claimed.
+    fn run_job_caught(&self, job: &Job, now: i64) -> Outcome {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_job(job, now))).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(job = %job.id, kind = %job.kind, panic = %what, "a job panicked");
+            Outcome::Failed(format!("the job panicked: {what}"))
+        })
+    }
+
     fn run_job(&self, job: &Job, now: i64) -> Outcome {
         match job.kind.as_str() {
             EVENT_JOB => match serde_json::from_str::<Event>(&job.payload) {
@@ -89,6 +103,8 @@ impl App {
             crate::webhooks::DELIVER_JOB => self.run_webhook_job(job, now),
             ANNOUNCE_JOB => self.run_announce_job(job),
             crate::mail::EMAIL_JOB => self.run_mail_job(job),
+            #[cfg(test)]
+            "test.panic" => panic!("a test job that panics"),
             other => Outcome::Failed(format!("unknown job kind {other:?}")),
         }
     }
@@ -161,4 +177,46 @@ impl App {
 pub(crate) fn jitter() -> f64 {
     // The low 53 bits of a v4 UUID are random (its version and variant bits sit higher).
     (uuid::Uuid::new_v4().as_u128() & ((1u128 << 53) - 1)) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orgs::NewOrg;
+    use plaudit_domain::org::Plan;
+    use plaudit_store::{JobState, Store};
+
+    #[test]
+    fn a_panicking_job_is_failed_and_the_others_still_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        store.migrate().unwrap();
+        let app = App::new(store, crate::Config::default());
+        let (org, _) = app
+            .create_org(NewOrg {
+                name: "Acme".into(),
+                slug: "acme".into(),
+                timezone: "UTC".into(),
+                plan: Plan::Paid,
+                owner_email: "owner@acme.example".into(),
+                owner_name: "Owner".into(),
+                owner_password: None,
+            })
+            .unwrap();
+        let now = now_ms();
+        app.store
+            .write(|tx| {
+                tx.enqueue_job(&org.id, "test.panic", "{}", None, now, now)?;
+                tx.enqueue_job(&org.id, "no.such.kind", "{}", None, now, now)
+            })
+            .unwrap();
+        assert_eq!(app.run_due_jobs_at(now + 1, 10).unwrap(), 2);
+        let jobs = app.store.read(|tx| tx.list_jobs(&org.id, None, 10)).unwrap();
+        let panicked = jobs.iter().find(|j| j.kind == "test.panic").unwrap();
+        assert_eq!(panicked.state, JobState::Failed);
+        assert!(panicked.last_error.as_deref().unwrap().contains("a test job that panics"));
+        assert!(jobs.iter().all(|j| j.state == JobState::Failed), "{jobs:?}");
+        // Nothing is left claimed: a later round finds nothing to run.
+        assert_eq!(app.run_due_jobs_at(now + 10 * 60 * 1000, 10).unwrap(), 0);
+    }
 }

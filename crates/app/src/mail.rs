@@ -799,13 +799,13 @@ fn build_message(from: &str, mail: &OutgoingMail) -> std::result::Result<lettre:
     let permanent = |e: String| SendError(e, true);
     let from: Mailbox = from.parse().map_err(|e| permanent(format!("bad sender: {e}")))?;
     let address = mail.to.parse().map_err(|e| permanent(format!("bad recipient {}: {e}", mail.to)))?;
-    let name = Some(mail.to_name.clone()).filter(|n| !n.trim().is_empty());
+    let name = Some(plaudit_domain::text::one_line(&mail.to_name)).filter(|n| !n.trim().is_empty());
     // The same id on every try, so a server that got a mail whose answer was lost can drop the copy.
     let message_id = format!("<{}@{}>", mail.message_id, from.email.domain());
     let mut builder = lettre::Message::builder()
         .from(from)
         .to(Mailbox::new(name, address))
-        .subject(&mail.subject)
+        .subject(plaudit_domain::text::one_line(&mail.subject))
         .message_id(Some(message_id))
         .header(AutoSubmitted("auto-generated".into()));
     if let Some(url) = &mail.unsubscribe_url {

@@ -113,6 +113,12 @@ impl Profile {
             if value.chars().count() > MAX_FIELD_CHARS {
                 return Err(Error::invalid(field, format!("{field} is longer than {MAX_FIELD_CHARS} characters")));
             }
+            if crate::text::has_control_chars(value) {
+                return Err(Error::invalid(
+                    field,
+                    format!("{field} contains control characters (line breaks, tabs or direction overrides)"),
+                ));
+            }
         }
         if self.display_name.is_empty() {
             self.display_name = format!("{} {}", self.first_name, self.last_name).trim().to_string();
@@ -177,6 +183,29 @@ pub fn manager_would_cycle(member: &str, new_manager: &str, manager_of: impl Fn(
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn names_with_control_characters_are_refused_on_their_field() {
+        for (field, bad) in [
+            ("display_name", "Evil\r\nBcc: attacker@evil.com"),
+            ("title", "a\u{0}b"),
+            ("department", "x\u{202E}gpj.exe"),
+        ] {
+            let mut p = Profile { email: "x@example.com".into(), ..Default::default() };
+            match field {
+                "display_name" => p.display_name = bad.into(),
+                "title" => p.title = bad.into(),
+                _ => p.department = bad.into(),
+            }
+            let e = p.validated().unwrap_err();
+            assert_eq!((e.code, e.field.as_deref()), ("validation_failed", Some(field)), "{bad:?}");
+        }
+        // Other scripts and emoji are fine.
+        let ok =
+            Profile { email: "x@example.com".into(), display_name: "Ana 🎉 أحمد".into(), ..Default::default() };
+        assert_eq!(ok.validated().unwrap().display_name, "Ana 🎉 أحمد");
+        assert_eq!(crate::text::one_line("a\r\nb\u{202E}c"), "a  b c");
+    }
 
     #[test]
     fn profile_fills_display_name_and_checks_dates() {

@@ -14,6 +14,19 @@ pub fn search_key(parts: &[&str]) -> String {
     key
 }
 
+/// Whether `s` holds control characters (line breaks, NUL, …) or bidi
+/// overrides: never wanted in a name, and dangerous in mail headers and
+/// chat messages.
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
+/// `s` on one line: every control character becomes a space (for mail
+/// headers built from names and subjects stored before they were checked).
+pub fn one_line(s: &str) -> String {
+    s.chars().map(|c| if has_control_chars(c.encode_utf8(&mut [0; 4])) { ' ' } else { c }).collect()
+}
+
 /// Escapes `%`, `_` and `\` so user input matches literally in `LIKE … ESCAPE '\'`.
 pub fn like_pattern(term: &str) -> String {
     let mut out = String::from("%");

@@ -378,7 +378,24 @@ fn members_page_by_cursor(db: &TestDb) {
     t.get(&o.auth, "/api/v1/members?status=retired").problem(422, "validation_failed");
 }
 
+/// Line breaks and direction overrides in a name would reach mail headers
+/// and chat messages: they are refused on the field and nothing changes.
+fn names_with_control_characters_are_refused(db: &TestDb) {
+    let t = TestApp::new(db);
+    let o = t.signup("acme");
+    let ana = t.add_member(&o.auth, "ana@acme.example", json!({"display_name": "Ana"}));
+    let path = format!("/api/v1/members/{}", ana["id"].as_str().unwrap());
+    let p = t
+        .patch(&o.auth, &path, &json!({"display_name": "Evil\r\nBcc: attacker@evil.example"}))
+        .problem(422, "validation_failed");
+    assert_eq!(p["field"], "display_name");
+    t.post(&o.auth, "/api/v1/members", &json!({"email": "x@acme.example", "title": "a\u{202E}b"}))
+        .problem(422, "validation_failed");
+    assert_eq!(t.get(&o.auth, &path).ok(200)["display_name"], "Ana");
+}
+
 backend_tests!(
+    names_with_control_characters_are_refused,
     the_free_plan_refuses_the_51st_active_member,
     the_plan_limit_holds_under_concurrent_writes,
     one_organisation_never_sees_another,
