@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { DEMO, expectText, openIntegration, signIn, skipReason, useBrowser } from '../helpers.mjs';
 
+// This file's server (each test file runs in its own process) may post to the local Workflows receiver.
+process.env.PLAUDIT_WEBHOOKS_ALLOW_PRIVATE = 'true';
+
 const skip = skipReason() ?? false;
 const it = (name, fn) => test(name, { skip }, fn);
 const TOKEN = 'vqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA=';

@@ -16,6 +16,8 @@ use hmac::{Hmac, Mac};
 use plaudit_domain::chat::{self, Command, Mention};
 use plaudit_domain::member::Status;
 use plaudit_domain::org::Org;
+use plaudit_domain::text::fold;
+use plaudit_domain::webhooks::validate_url;
 use plaudit_domain::{Error, ErrorKind, Result};
 use plaudit_store::TeamsConfig;
 use serde_json::{json, Value};
@@ -160,19 +162,19 @@ impl App {
                 "paste the security token Teams showed when you created the outgoing webhook",
             ));
         }
+        // Teams' tokens are 32 random bytes in base64; anything else could never verify.
         match STANDARD.decode(token) {
-            Ok(k) if k.len() >= 16 => {}
+            Ok(k) if k.len() == 32 => {}
             _ => {
                 return Err(Error::invalid(
                     "security_token",
-                    "this is not a Teams security token (it is base64, like vqF0En+Z0ucu…=)",
+                    "this is not a Teams security token (44 characters of base64, like vqF0En+Z0ucu…=)",
                 ))
             }
         }
         let url = setup.workflows_url.trim();
-        let is_http = url.starts_with("https://") || url.starts_with("http://");
-        if !url.is_empty() && !is_http {
-            return Err(Error::invalid("workflows_url", "the Workflows URL starts with https://"));
+        if !url.is_empty() {
+            self.check_workflows_url(url)?;
         }
         let now = now_ms();
         let config = TeamsConfig {
@@ -197,6 +199,18 @@ impl App {
             )
         })?;
         self.teams_status(caller)?.ok_or_else(|| Error::internal("the Teams settings vanished"))
+    }
+
+    /// The webhook rules for the Workflows URL (no private or local
+    /// destinations unless the operator allows them), and https unless
+    /// private destinations are allowed (a local test receiver is plain http).
+    fn check_workflows_url(&self, url: &str) -> Result<()> {
+        let allow_private = self.config.webhooks_allow_private;
+        let (_, dest) = validate_url(url, allow_private).map_err(|e| e.on_field("workflows_url"))?;
+        if !dest.https && !allow_private {
+            return Err(Error::invalid("workflows_url", "the Workflows URL starts with https://"));
+        }
+        Ok(())
     }
 
     pub fn teams_status(&self, caller: &Caller) -> Result<Option<TeamsStatus>> {
@@ -249,10 +263,17 @@ impl App {
         if url.is_empty() {
             return Ok(None);
         }
+        // Checked when saved; the operator's setting may have changed since.
+        if let Err(e) = self.check_workflows_url(&url) {
+            let error = format!("refused: {}", e.message);
+            self.store.write(|tx| tx.set_teams_status(org_id, Some(&error), now_ms()))?;
+            return Ok(Some(Err(error)));
+        }
         let mut tries = 0;
         let result = loop {
             tries += 1;
-            match self.outbound.post_json(&url, &[], card) {
+            // The address-checked client: a name cannot lead to a private address either.
+            match self.webhook_client.post_json(&url, &[], card) {
                 Err(e) => break Err(e.to_string()),
                 Ok(r) if r.status == 429 && tries < crate::slack::MAX_TRIES => {
                     let wait = r.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1);
@@ -262,13 +283,8 @@ impl App {
                     std::thread::sleep(Duration::from_secs(wait));
                 }
                 Ok(r) if r.is_success() => break Ok(()),
-                Ok(r) => {
-                    break Err(format!(
-                        "the Workflows URL answered HTTP {}: {}",
-                        r.status,
-                        r.text().chars().take(200).collect::<String>()
-                    ))
-                }
+                // Status only: the receiver's body is not ours to show.
+                Ok(r) => break Err(format!("the Workflows URL answered HTTP {}", r.status)),
             }
         };
         let now = now_ms();
@@ -386,12 +402,15 @@ impl App {
         }
     }
 
-    /// Who a link code would link (for the confirmation page): the Teams display name.
+    /// Who a link code would link (for the confirmation page): the Teams
+    /// display name, refused already when it is not the caller's.
     pub fn teams_link_preview(&self, caller: &Caller, code: &str) -> Result<String> {
         let state = self.store.read(|tx| tx.peek_integration_state(&token_hash(code), LINK_PURPOSE, now_ms()))?;
         let state = state.filter(|s| s.org_id == caller.org.id).ok_or_else(bad_link)?;
         let payload: Value = serde_json::from_str(&state.payload).unwrap_or_default();
-        Ok(payload["name"].as_str().unwrap_or("").to_string())
+        let name = payload["name"].as_str().unwrap_or("").to_string();
+        link_is_for(caller, &name)?;
+        Ok(name)
     }
 
     /// The signed-in member confirms: their Teams account is linked to them.
@@ -401,6 +420,8 @@ impl App {
             let state = tx.take_integration_state(&token_hash(code), LINK_PURPOSE, now)?;
             let state = state.filter(|s| s.org_id == caller.org.id).ok_or_else(bad_link)?;
             let payload: Value = serde_json::from_str(&state.payload).unwrap_or_default();
+            // A refusal rolls the transaction back: the code stays good for its Teams user.
+            link_is_for(caller, payload["name"].as_str().unwrap_or(""))?;
             let teams_id = payload["teams_id"].as_str().unwrap_or("");
             tx.save_chat_identity(
                 &caller.org.id,
@@ -423,14 +444,16 @@ impl App {
 
     /// `POST /integrations/teams/{org}/webhook`: verified with the
     /// organisation's token before the body is parsed. Errors: 401 for an
-    /// unknown organisation or a bad signature (the same answer, so the
-    /// endpoint tells nothing), 400 for a body that is not an activity.
+    /// unknown organisation, one without Teams, or a missing or bad
+    /// signature (the same answer, so the endpoint tells nothing), 400 for
+    /// a body that is not an activity.
     pub fn teams_webhook(&self, org_slug: &str, authorization: Option<&str>, body: &[u8]) -> Result<ChatReply> {
+        // One answer for every refusal, so a caller cannot tell which organisations exist or use Teams.
         let refused = || unauthenticated("signature_invalid", "the request is not signed for this organisation");
         let org = self.store.read(|tx| tx.org_by_slug(org_slug))?.ok_or_else(refused)?;
         let config = self.store.read(|tx| tx.teams_config(&org.id))?.ok_or_else(refused)?;
         let token = self.config.secret_key.open(&token_context(&org.id), &config.token_enc)?;
-        verify_signature(&token, authorization, body)?;
+        verify_signature(&token, authorization, body).map_err(|_| refused())?;
         let activity: Value = serde_json::from_slice(body)
             .map_err(|_| Error::invalid("body", "the body is not a JSON activity").with_code("bad_request"))?;
         if !activity.is_object() {
@@ -438,6 +461,24 @@ impl App {
         }
         Ok(self.teams_activity(&org, &activity))
     }
+}
+
+/// A link code is bound to the Teams user who asked for it: the code is
+/// shown to the whole channel, so only the member whose display name is
+/// that user's (ignoring letter case and accents) may use it.
+fn link_is_for(caller: &Caller, teams_name: &str) -> Result<()> {
+    let mine = &caller.member.profile.display_name;
+    if !teams_name.trim().is_empty() && fold(teams_name.trim()) == fold(mine.trim()) {
+        return Ok(());
+    }
+    let who = if teams_name.trim().is_empty() { "a Teams user without a name" } else { teams_name.trim() };
+    Err(Error::forbidden(format!(
+        "This link was asked for by the Teams user “{who}”, and your name in Plaudit is “{}”, so nothing was linked. \
+         Only {who} can use it; to link your own Teams account, say `link` to the bot yourself. \
+         If this is you, make your display name in Plaudit the same as in Teams first.",
+        mine.trim()
+    ))
+    .with_code("link_not_yours"))
 }
 
 fn bad_link() -> Error {
