@@ -646,7 +646,7 @@ impl App {
 
     /// Sends a late answer to a slash command's `response_url` (ephemeral).
     pub fn slack_respond(&self, response_url: &str, reply: &ChatReply) -> std::result::Result<(), String> {
-        let body = json!({"response_type": "ephemeral", "text": reply.text});
+        let body = json!({"response_type": "ephemeral", "text": escape(&reply.text)});
         let r = self.outbound.post_json(response_url, &[], &body).map_err(|e| e.to_string())?;
         if r.is_success() {
             Ok(())
@@ -728,7 +728,13 @@ impl App {
             message: format!("{} for a message in Slack", org.currency.emoji),
             values: Vec::new(),
         });
-        Some(self.slack_context_run(&install, giver, &format!("slack-event:{team_id}:{event_id}"), &command))
+        // One give per reactor and message: removing and adding the reaction
+        // again (a new event id) gives nothing more.
+        let key = match (event["item"]["channel"].as_str(), event["item"]["ts"].as_str()) {
+            (Some(channel), Some(ts)) => format!("slack-reaction:{team_id}:{channel}:{ts}:{giver}"),
+            _ => format!("slack-event:{team_id}:{event_id}"),
+        };
+        Some(self.slack_context_run(&install, giver, &key, &command))
     }
 
     // ------------------------------------------------------------ interactivity
@@ -938,7 +944,8 @@ impl App {
         let plain_names: Vec<&str> = a.recipients.iter().map(|(_, n)| n.as_str()).collect();
         let body = json!({
             "channel": install.channel_id,
-            "text": format!("{} {} recognised {}: {}", a.emoji, a.giver, plain_names.join(", "), a.message),
+            // The fallback text is parsed by Slack too: escaped like the blocks.
+            "text": escape(&format!("{} {} recognised {}: {}", a.emoji, a.giver, plain_names.join(", "), a.message)),
             "unfurl_links": false,
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": headline}},

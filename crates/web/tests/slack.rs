@@ -191,10 +191,15 @@ impl Slack {
     }
 }
 
+/// A reaction on the message whose timestamp is `event_id` (each event on a message of its own).
 fn reaction(event_id: &str, reaction: &str, user: &str, author: &str) -> Value {
+    reaction_on(event_id, event_id, reaction, user, author)
+}
+
+fn reaction_on(event_id: &str, ts: &str, reaction: &str, user: &str, author: &str) -> Value {
     json!({"type": "event_callback", "team_id": TEAM, "event_id": event_id, "event_time": 1,
         "event": {"type": "reaction_added", "user": user, "reaction": reaction, "item_user": author,
-            "item": {"type": "message", "channel": "C0HERE", "ts": "1.1"}}})
+            "item": {"type": "message", "channel": "C0HERE", "ts": ts}}})
 }
 
 // ---------------------------------------------------------------- signatures
@@ -239,6 +244,22 @@ fn url_verification_answers_the_challenge(db: &TestDb) {
 }
 
 // ---------------------------------------------------------------- commands
+
+/// Slack parses `<!channel>` and `<url|label>` in every text it gets: names and
+/// messages reach it escaped, in the blocks, the fallback text and the answer.
+fn names_and_messages_reach_slack_escaped(db: &TestDb) {
+    let s = setup(db);
+    let evil = "<!channel> <https://evil.example|Plaudit login>";
+    s.t.patch(&s.owner.auth, &format!("/api/v1/members/{}", s.owner.owner_id), &json!({"display_name": evil})).ok(200);
+    s.t.patch(&s.owner.auth, &format!("/api/v1/members/{}", s.ana), &json!({"display_name": "Ana <!here>"})).ok(200);
+    let answer = s.command("<@U0ANA> +1 for <https://evil.example|this>");
+    assert!(answer.contains("Ana &lt;!here&gt;") && !answer.contains("<!here>"), "{answer}");
+    let post = s.fake.wait_for("/chat.postMessage", 1)[0].json();
+    let text = post["text"].as_str().unwrap();
+    assert!(text.contains("&lt;!channel&gt;") && !text.contains("<!channel>"), "{text}");
+    assert!(!text.contains("<https://evil.example"), "{text}");
+    assert!(!post["blocks"].to_string().contains("<!channel>"));
+}
 
 fn a_command_gives_and_is_posted_to_the_channel(db: &TestDb) {
     let s = setup(db);
@@ -400,6 +421,9 @@ fn reactions_give_once_per_event_and_retries_are_not_lost(db: &TestDb) {
     assert_eq!(s.earned(&s.ana), 2);
     // A retry whose original never arrived is processed.
     s.event(&reaction("Ev2", "trophy", "U0OWNER", "U0ANA"), &[("x-slack-retry-num", "2")]).ok(200);
+    assert_eq!(s.earned(&s.ana), 4);
+    // Removing the reaction and adding it again (a new event id) gives nothing more.
+    s.event(&reaction_on("Ev2b", "Ev2", "trophy", "U0OWNER", "U0ANA"), &[]).ok(200);
     assert_eq!(s.earned(&s.ana), 4);
     // The same event delivered several times at once: one award.
     let bytes = reaction("Ev3", "trophy", "U0OWNER", "U0LI").to_string().into_bytes();
@@ -734,6 +758,7 @@ plaudit_store::backend_tests! {
     requests_are_verified_before_they_are_read,
     url_verification_answers_the_challenge,
     a_command_gives_and_is_posted_to_the_channel,
+    names_and_messages_reach_slack_escaped,
     refusals_say_what_to_fix_and_change_nothing,
     a_repeated_command_within_the_window_gives_once,
     after_the_window_the_same_text_is_a_new_recognition,

@@ -120,7 +120,8 @@ pub async fn commands(State(state): State<AppState>, headers: HeaderMap, body: B
     )
     .await;
     let text = match answer {
-        Some(reply) => reply.text,
+        // Slack parses `<!channel>` and `<url|label>` in answers: names and messages are escaped.
+        Some(reply) => plaudit_app::slack::escape(&reply.text),
         None => "Working on it…".to_string(),
     };
     Json(json!({"response_type": "ephemeral", "text": text})).into_response()
