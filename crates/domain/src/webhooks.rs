@@ -29,11 +29,14 @@ impl Subscription {
             return Err(Error::invalid("events", "choose at least one event, or \"*\" for all"));
         }
         let mut kinds = Vec::new();
+        let mut all = false;
         for name in names {
             let name = name.trim();
             if name == "*" || name.eq_ignore_ascii_case("all") {
-                return Ok(Subscription::All);
+                all = true;
+                continue;
             }
+            // Every name is checked, also beside "*": a typo is never dropped silently.
             let kind = EventKind::parse(name).ok_or_else(|| {
                 let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
                 Error::invalid("events", format!("unknown event {name:?}; the events are {}", known.join(", ")))
@@ -42,7 +45,7 @@ impl Subscription {
                 kinds.push(kind);
             }
         }
-        Ok(Subscription::Only(kinds))
+        Ok(if all { Subscription::All } else { Subscription::Only(kinds) })
     }
 
     pub fn matches(&self, kind: EventKind) -> bool {
@@ -239,6 +242,12 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
                 let [c, d] = s[7].to_be_bytes();
                 return is_public_v4(Ipv4Addr::new(a, b, c, d));
             }
+            // 6to4 (2002:aabb:ccdd::) carries its IPv4 address in the second and third groups.
+            if s[0] == 0x2002 {
+                let [a, b] = s[1].to_be_bytes();
+                let [c, d] = s[2].to_be_bytes();
+                return is_public_v4(Ipv4Addr::new(a, b, c, d));
+            }
             !(v6.is_unspecified()
                 || v6.is_loopback()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
@@ -370,6 +379,8 @@ mod tests {
             "http://[::ffff:169.254.169.254]/",
             "http://2130706433/",
             "http://127.1/",
+            "http://[2002:7f00:1::]/",
+            "http://[2002:a9fe:a9fe::]/",
             "http://0x7f.1/",
         ] {
             assert_eq!(validate_url(private, false).unwrap_err().code, "url_not_allowed", "{private}");
@@ -390,6 +401,8 @@ mod tests {
         assert!(s.matches(EventKind::MemberCreated) && !s.matches(EventKind::RedemptionCreated));
         assert_eq!(Subscription::from_stored(&s.to_stored()), s);
         assert_eq!(Subscription::parse(&names(&["*"])).unwrap(), Subscription::All);
+        assert_eq!(Subscription::parse(&names(&["*", "bogus"])).unwrap_err().field.as_deref(), Some("events"));
+        assert_eq!(Subscription::parse(&names(&["recognition.created", "*"])).unwrap(), Subscription::All);
         assert_eq!(Subscription::from_stored("*"), Subscription::All);
         assert!(Subscription::All.matches(EventKind::CheckInCreated));
         assert_eq!(Subscription::parse(&names(&["nope"])).unwrap_err().field.as_deref(), Some("events"));
