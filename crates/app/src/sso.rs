@@ -485,7 +485,7 @@ impl App {
                 let email = id.email.as_deref().filter(|e| !e.trim().is_empty()).ok_or_else(|| {
                     refused("sso_email_missing", "your identity provider did not share your e-mail address")
                 })?;
-                rules::check_email_verified(id.email_verified, id.xms_edov)?;
+                rules::check_email_verified(&settings.issuer_url, id.email_verified, id.xms_edov)?;
                 let found = self.store.read(|tx| tx.member_by_email(&org.id, email))?;
                 match found {
                     Some(m) => m,

@@ -190,9 +190,11 @@ pub fn check_token_issuer(expected: &str, iss: &str, tid: Option<&str>) -> Resul
 }
 
 /// The provider must vouch for the e-mail address: `email_verified: true`,
-/// or Entra ID's `xms_edov: true` (the domain owner verified it).
-pub fn check_email_verified(email_verified: Option<bool>, xms_edov: Option<bool>) -> Result<()> {
-    if email_verified == Some(true) || xms_edov == Some(true) {
+/// or, from Microsoft Entra ID only, `xms_edov: true` (the domain owner
+/// verified it). Another provider's `xms_edov` means nothing.
+pub fn check_email_verified(issuer_url: &str, email_verified: Option<bool>, xms_edov: Option<bool>) -> Result<()> {
+    let entra = issuer_url.starts_with("https://login.microsoftonline.com/");
+    if email_verified == Some(true) || (entra && xms_edov == Some(true)) {
         Ok(())
     } else {
         Err(Error::new(
@@ -316,10 +318,14 @@ mod tests {
 
     #[test]
     fn only_a_verified_email_counts() {
-        assert!(check_email_verified(Some(true), None).is_ok());
-        assert!(check_email_verified(None, Some(true)).is_ok());
+        let entra = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let okta = "https://acme.okta.com";
+        assert!(check_email_verified(okta, Some(true), None).is_ok());
+        assert!(check_email_verified(entra, None, Some(true)).is_ok());
+        // Only Entra's own claim counts: elsewhere it is just a name.
+        assert_eq!(check_email_verified(okta, None, Some(true)).unwrap_err().code, "sso_email_unverified");
         for (v, e) in [(None, None), (Some(false), None), (Some(false), Some(false))] {
-            assert_eq!(check_email_verified(v, e).unwrap_err().code, "sso_email_unverified");
+            assert_eq!(check_email_verified(entra, v, e).unwrap_err().code, "sso_email_unverified");
         }
     }
 
