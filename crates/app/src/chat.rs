@@ -63,6 +63,15 @@ impl ChatReply {
     }
 }
 
+/// A refusal's message in chat words: the API's terms (an Idempotency-Key)
+/// mean nothing to someone who sent the same form twice with other values.
+pub fn chat_message(e: &Error) -> String {
+    match e.code {
+        "idempotency_key_reused" => "this was already sent with other content; send it again as a new one".into(),
+        _ => e.message.clone(),
+    }
+}
+
 /// What a refusal says, with the fix where the rule's own message does not say it.
 pub fn refusal_text(e: &Error) -> String {
     let fix = match e.code {
@@ -87,7 +96,8 @@ pub fn refusal_text(e: &Error) -> String {
         "not_linked" => "",
         _ => "",
     };
-    let mut chars = e.message.chars();
+    let text = chat_message(e);
+    let mut chars = text.chars();
     let message: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let mut out = format!(":warning: {message}");
     if !out.ends_with(['.', '!', '?']) {
@@ -427,5 +437,9 @@ mod tests {
         // A message that already says the fix is not repeated.
         let e = Error::invalid("values", "pick one. Add a #value tag, like #teamwork.").with_code("value_required");
         assert_eq!(refusal_text(&e), ":warning: Pick one. Add a #value tag, like #teamwork.");
+        // API terms stay out of chat.
+        let e = Error::invalid("Idempotency-Key", "this Idempotency-Key was used for a different request")
+            .with_code("idempotency_key_reused");
+        assert!(!refusal_text(&e).contains("Idempotency"), "{}", refusal_text(&e));
     }
 }

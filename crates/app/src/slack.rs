@@ -960,7 +960,8 @@ impl App {
 /// A refusal shown under a modal's field: the rule's message alone (the
 /// command hints, like "+N", do not apply to a form).
 fn field_error(e: &Error) -> ChatReply {
-    let mut chars = e.message.chars();
+    let message = crate::chat::chat_message(e);
+    let mut chars = message.chars();
     let text: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     ChatReply { text, outcome: crate::chat::Outcome::Refused { code: e.code, field: e.field.clone() }, org_id: None }
 }
