@@ -5,7 +5,7 @@
 //! again with the message beside the field and nothing changed.
 
 use super::layout::{checkbox_field, csrf_input, error_summary, html_response, page, Field, FormError, Nav};
-use super::{check_csrf, run, AdminCaller, CsrfForm, PageForm, PageQuery};
+use super::{button_post, check_csrf, run, AdminCaller, CsrfForm, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -255,14 +255,14 @@ pub async fn slack_disconnect(
     AdminCaller(caller): AdminCaller,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&caller, &form.csrf) {
-        return r;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.slack_disconnect(&c)).await {
-        Ok(()) => Redirect::to("/admin/integrations/slack?notice=disconnected").into_response(),
-        Err(e) => super::layout::error_page(Some(&caller), &e),
-    }
+    button_post(
+        &state,
+        &caller,
+        &form.csrf,
+        |app, c| app.slack_disconnect(c),
+        |()| "/admin/integrations/slack?notice=disconnected".into(),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- Teams
@@ -416,14 +416,14 @@ pub async fn teams_disconnect(
     AdminCaller(caller): AdminCaller,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&caller, &form.csrf) {
-        return r;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.teams_disconnect(&c)).await {
-        Ok(()) => Redirect::to("/admin/integrations/teams?notice=disconnected").into_response(),
-        Err(e) => super::layout::error_page(Some(&caller), &e),
-    }
+    button_post(
+        &state,
+        &caller,
+        &form.csrf,
+        |app, c| app.teams_disconnect(c),
+        |()| "/admin/integrations/teams?notice=disconnected".into(),
+    )
+    .await
 }
 
 /// `/admin/integrations`: every integration, whether it is set up, its last

@@ -132,6 +132,26 @@ pub(crate) async fn run<T: Send + 'static>(
     blocking(&state.app, f).await.map_err(|e| e.0)
 }
 
+/// A button's post (a form with only the CSRF field): checks the token,
+/// runs `action` as the caller, then sends the browser to the page `to`
+/// names for the answer, or shows the error page.
+pub(crate) async fn button_post<T: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    csrf: &str,
+    action: impl FnOnce(&App, &Caller) -> plaudit_domain::Result<T> + Send + 'static,
+    to: impl FnOnce(T) -> String,
+) -> Response {
+    if let Err(refused) = check_csrf(caller, csrf) {
+        return refused;
+    }
+    let c = caller.clone();
+    match run(state, move |app| action(app, &c)).await {
+        Ok(answer) => Redirect::to(&to(answer)).into_response(),
+        Err(e) => layout::error_page(Some(caller), &e),
+    }
+}
+
 /// The signed-in member of a page request. Without a valid session the
 /// request is sent to `/signin` (coming back here afterwards), not answered
 /// with a JSON error.

@@ -8,7 +8,7 @@
 //! pages need no inline styles (the CSP forbids them) and no script.
 
 use super::layout::{csrf_input, error_page, error_summary, html_response, page, select_field, Field, FormError, Nav};
-use super::{check_csrf, query_string, run, CsrfForm, PageCaller, PageForm, PageQuery};
+use super::{button_post, check_csrf, query_string, run, CsrfForm, PageCaller, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -502,14 +502,14 @@ pub async fn close_cycle(
     Path(id): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&caller, &f.csrf) {
-        return r;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.close_cycle(&c, &id)).await {
-        Ok(cy) => Redirect::to(&format!("/okrs?{}", query_string(&[("cycle", &cy.id)]))).into_response(),
-        Err(e) => error_page(Some(&caller), &e),
-    }
+    button_post(
+        &state,
+        &caller,
+        &f.csrf,
+        move |app, c| app.close_cycle(c, &id),
+        |cy| format!("/okrs?{}", query_string(&[("cycle", &cy.id)])),
+    )
+    .await
 }
 
 pub async fn activate_cycle(

@@ -9,7 +9,7 @@ use super::layout::{
     FieldAria, FormError, Nav,
 };
 use super::recognition::{amount, local};
-use super::{check_csrf, query_string, run, AdminCaller, CsrfForm, PageCaller, PageForm, PageQuery};
+use super::{button_post, check_csrf, query_string, run, AdminCaller, CsrfForm, PageCaller, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -308,14 +308,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(resp) = check_csrf(&caller, &f.csrf) {
-        return resp;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.cancel(&c, &id)).await {
-        Ok(_) => Redirect::to("/redemptions?cancelled=1").into_response(),
-        Err(e) => error_page(Some(&caller), &e),
-    }
+    button_post(&state, &caller, &f.csrf, move |app, c| app.cancel(c, &id), |_| "/redemptions?cancelled=1".into()).await
 }
 
 // ---------------------------------------------------------------- admin: catalog and queue

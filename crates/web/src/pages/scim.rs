@@ -4,12 +4,12 @@
 
 use super::layout::{csrf_input, error_summary, html_response, page, Field, FormError, Nav};
 use super::recognition::local;
-use super::{check_csrf, run, AdminCaller, CsrfForm, PageForm};
+use super::{button_post, check_csrf, run, AdminCaller, CsrfForm, PageForm};
 use crate::integrations::scim::base_url;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{html, Markup};
 use plaudit_app::Caller;
 use plaudit_store::ScimToken;
@@ -205,12 +205,6 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = check_csrf(&caller, &f.csrf) {
-        return refused;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.revoke_scim_token(&c, &id)).await {
-        Ok(()) => Redirect::to(&format!("{PATH}?revoked=1")).into_response(),
-        Err(e) => super::layout::error_page(Some(&caller), &e),
-    }
+    button_post(&state, &caller, &f.csrf, move |app, c| app.revoke_scim_token(c, &id), |()| format!("{PATH}?revoked=1"))
+        .await
 }

@@ -10,7 +10,7 @@ use super::layout::{
     FormError, Nav,
 };
 use super::recognition::local;
-use super::{check_csrf, query_string, run, AdminCaller, CsrfForm, PageForm, PageQuery};
+use super::{button_post, check_csrf, query_string, run, AdminCaller, CsrfForm, PageForm, PageQuery};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -440,14 +440,8 @@ pub async fn test(
     Path(id): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(resp) = check_csrf(&caller, &f.csrf) {
-        return resp;
-    }
-    let (c, i) = (caller.clone(), id.clone());
-    match run(&state, move |app| app.test_webhook(&c, &i)).await {
-        Ok(_) => Redirect::to(&format!("{BASE}/{id}?done=tested")).into_response(),
-        Err(e) => error_page(Some(&caller), &e),
-    }
+    let to = format!("{BASE}/{id}?done=tested");
+    button_post(&state, &caller, &f.csrf, move |app, c| app.test_webhook(c, &id), |_| to).await
 }
 
 pub async fn rotate(
@@ -472,14 +466,8 @@ pub async fn delete(
     Path(id): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(resp) = check_csrf(&caller, &f.csrf) {
-        return resp;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.delete_webhook(&c, &id)).await {
-        Ok(()) => Redirect::to(&format!("{BASE}?done=deleted")).into_response(),
-        Err(e) => error_page(Some(&caller), &e),
-    }
+    button_post(&state, &caller, &f.csrf, move |app, c| app.delete_webhook(c, &id), |()| format!("{BASE}?done=deleted"))
+        .await
 }
 
 pub async fn redeliver(
@@ -488,12 +476,12 @@ pub async fn redeliver(
     Path(id): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(resp) = check_csrf(&caller, &f.csrf) {
-        return resp;
-    }
-    let c = caller.clone();
-    match run(&state, move |app| app.redeliver_webhook(&c, &id)).await {
-        Ok(d) => Redirect::to(&format!("{BASE}/{}?done=redelivered", d.endpoint_id)).into_response(),
-        Err(e) => error_page(Some(&caller), &e),
-    }
+    button_post(
+        &state,
+        &caller,
+        &f.csrf,
+        move |app, c| app.redeliver_webhook(c, &id),
+        |d| format!("{BASE}/{}?done=redelivered", d.endpoint_id),
+    )
+    .await
 }
