@@ -148,15 +148,18 @@ impl App {
     /// on Slack's rate limits).
     fn queue_announcement(&self, event: &Event) -> Result<()> {
         let Some(id) = event.data["id"].as_str() else { return Ok(()) };
-        self.store.write(|tx| {
+        // Most organisations have no chat set up: a read settles that without the writer.
+        let configured = self.store.read(|tx| {
             let slack = tx.slack_install(&event.org_id)?.is_some_and(|i| !i.channel_id.is_empty());
-            if slack || tx.teams_config(&event.org_id)?.is_some() {
-                let payload = serde_json::json!({"recognition_id": id}).to_string();
-                let key = format!("announce:{id}");
-                tx.enqueue_job(&event.org_id, ANNOUNCE_JOB, &payload, Some(&key), now_ms(), now_ms())?;
-            }
-            Ok(())
-        })
+            Ok(slack || tx.teams_config(&event.org_id)?.is_some())
+        })?;
+        if !configured {
+            return Ok(());
+        }
+        let payload = serde_json::json!({"recognition_id": id}).to_string();
+        let key = format!("announce:{id}");
+        let now = now_ms();
+        self.store.write(|tx| tx.enqueue_job(&event.org_id, ANNOUNCE_JOB, &payload, Some(&key), now, now)).map(|_| ())
     }
 
     fn run_announce_job(&self, job: &Job) -> Outcome {
